@@ -1,0 +1,1 @@
+"""The business report (being built): ``build(logdir, run, format, lang)``."""
