@@ -424,7 +424,7 @@ class ExplainCallback(keras.callbacks.Callback):
             },
             step,
         )
-        self._store_for_quality(attributions, targets)
+        self._store_for_quality(attributions, targets, step)
         self._last_step = step
         logger.info(
             "Explained the probe at step %d in %.2f s.",
@@ -530,7 +530,9 @@ class ExplainCallback(keras.callbacks.Callback):
     # ------------------------------------------------------------------
     # Quality.
 
-    def _store_for_quality(self, attributions: dict, targets: np.ndarray) -> None:
+    def _store_for_quality(
+        self, attributions: dict, targets: np.ndarray, step: int
+    ) -> None:
         self._targets_now = targets
         current = {k: v[0] for k, v in attributions.items()}
         self._previous_attributions, self._current_attributions = (
@@ -539,6 +541,7 @@ class ExplainCallback(keras.callbacks.Callback):
         )
         if self._first_attributions is None:
             self._first_attributions = current
+            self._first_step = step
 
     def _write_quality(self, step: int) -> None:
         if not self.compute_quality or len(self.probe.inputs) != 1:
@@ -553,7 +556,11 @@ class ExplainCallback(keras.callbacks.Callback):
                 self._targets_now,
                 baselines=self.baselines,
                 previous=self._previous_attributions,
-                reference=self._first_attributions,
+                # The first written step is the reference of the randomisation
+                # check; compared with itself it would say nothing.
+                reference=None
+                if step == self._first_step
+                else self._first_attributions,
                 output=self.output,
             )
         except Exception:  # quality figures must never stop training
@@ -566,6 +573,14 @@ class ExplainCallback(keras.callbacks.Callback):
                 np.asarray(values, np.float32),
                 step,
             )
+        for name, curves in result.curves.items():
+            test, _, method = name.partition("/")
+            self._writer.write_array(
+                summary.quality_curves_tag(test, method),
+                np.asarray(curves, np.float32),
+                step,
+            )
+        self._writer.write_json(summary.QUALITY_INFO, _quality_info(result), step)
         self._writer.write_json(summary.QUALITY_SUMMARY, result.summary, step)
 
 
@@ -673,6 +688,18 @@ def _describe_baselines(baselines) -> dict:
             "description": f"constant input of {float(values.flat[0]):g}",
         }
     return {"kind": "array", "description": "user-supplied baseline array"}
+
+
+def _quality_info(result) -> dict:
+    """The per-step context of the quality figures, as JSON."""
+    return {
+        "fill": result.fill,
+        "fractions": result.fractions,
+        "targets": result.targets,
+        "output_inputs": result.output_inputs,
+        "output_baselines": result.output_baselines,
+        "output_fill": result.output_fill,
+    }
 
 
 def _importance(

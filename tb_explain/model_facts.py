@@ -191,7 +191,10 @@ def gradient_norms(model, inputs: Any, labels: np.ndarray | None) -> dict[str, f
         return {}
     with tf.GradientTape() as tape:
         predictions = model(inputs, training=False)
-        loss = tf.reduce_mean(loss_fn(labels, predictions))
+        targets = np.asarray(labels)
+        if targets.ndim == 1 and predictions.shape[-1] == 1:
+            targets = targets[:, None]
+        loss = tf.reduce_mean(loss_fn(targets, predictions))
     layers = [layer for layer in model.layers if layer.trainable_weights]
     variables = [w for layer in layers for w in layer.trainable_weights]
     grads = tape.gradient(loss, variables)
@@ -226,8 +229,9 @@ class ActivationProbe:
                 if "relu" in str(_describe(getattr(layer, "activation", None)))
             ]
             if layers:
+                inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
                 self._extractor = keras.Model(
-                    model.inputs, [layer.output for layer in layers]
+                    inputs, [layer.output for layer in layers]
                 )
                 self._names = [layer.name for layer in layers]
         except (AttributeError, ValueError):

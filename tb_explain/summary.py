@@ -49,6 +49,12 @@ tag                         encoding  content
                                       pictures ``(units, h, w, channels)``
 ``quality/<q>/<m>``         array     quality steps: float32 ``(batch,)``
 ``quality/summary``         json      quality steps: probe-level figures
+``quality/info``            json      quality steps: fill, fractions, the
+                                      explained output on inputs and
+                                      baselines per sample
+``quality_curves/<t>/<m>``  array     quality steps: deletion or insertion
+                                      curves ``(batch, K + 1)``; ``<m>`` may
+                                      be ``random``
 ==========================  ========  ======================================
 """
 
@@ -81,6 +87,7 @@ TARGETS = "targets"
 WEIGHT_STATS = "weights/stats"
 WEIGHT_PICTURES = "weights/pictures"
 QUALITY_SUMMARY = "quality/summary"
+QUALITY_INFO = "quality/info"
 
 MODALITIES = ("image", "tabular", "sequence", "text")
 
@@ -115,9 +122,24 @@ def quality_tag(metric: str, method: str) -> str:
     return f"quality/{metric}/{method}"
 
 
+def quality_curves_tag(test: str, method: str) -> str:
+    """Tag of the ``deletion`` or ``insertion`` curves of ``method``."""
+    return f"quality_curves/{test}/{method}"
+
+
+_JSON_TAGS = (
+    RUN_CONFIG,
+    RUN_MODEL,
+    STEP_INFO,
+    WEIGHT_STATS,
+    QUALITY_SUMMARY,
+    QUALITY_INFO,
+)
+
+
 def encoding_of(tag: str) -> str:
     """The encoding a tag is written with, from its name alone."""
-    if tag in (RUN_CONFIG, RUN_MODEL, STEP_INFO, WEIGHT_STATS, QUALITY_SUMMARY):
+    if tag in _JSON_TAGS:
         return JSON
     if tag.split("/", 1)[0] in ("attributions", "abs_attributions", "importance"):
         return MAP

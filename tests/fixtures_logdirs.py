@@ -249,3 +249,117 @@ def schema_logdir(tmp_path_factory):
         ),
     }
     return logdir, written
+
+
+# --------------------------------------------------------------------------
+# Runs written by the real callback.
+
+
+def digits_data(n_probe: int = 32):
+    """``load_digits`` as images ``(n, 8, 8, 1)`` in [0, 1], labels, probe split."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = (digits.images / 16.0).astype(np.float32)[..., None]
+    y = digits.target.astype(np.int32)
+    return x, y, (x[-n_probe:], y[-n_probe:])
+
+
+def cancer_data(n_probe: int = 32):
+    """``load_breast_cancer`` standardised, labels, feature names, probe split."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    x = data.data.astype(np.float32)
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    y = data.target.astype(np.float32)
+    names = [str(n) for n in data.feature_names]
+    return x, y, names, (x[-n_probe:], y[-n_probe:])
+
+
+def digits_cnn():
+    """A small CNN for 8x8 digits with a softmax head."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ],
+        name="digits_cnn",
+    )
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def cancer_mlp(n_features: int = 30):
+    """A small MLP with a sigmoid head for breast cancer."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((n_features,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dropout(0.1),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ],
+        name="cancer_mlp",
+    )
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture(scope="session")
+def callback_logdir(tmp_path_factory):
+    """Runs ``digits`` (CNN, 3 epochs) and ``cancer`` (MLP, 3 epochs).
+
+    Returns:
+        ``(logdir, {"digits": (model, probe), "cancer": (model, probe)})`` with
+        the trained models, so tests can compare what was written with what
+        the models compute now.
+    """
+    import keras
+
+    import tb_explain as tbe
+
+    logdir = str(tmp_path_factory.mktemp("callback_logdir"))
+    keras.utils.set_random_seed(0)
+    x, y, probe = digits_data()
+    digits = digits_cnn()
+    digits.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=128,
+        verbose=0,
+        callbacks=[
+            tbe.ExplainCallback(
+                os.path.join(logdir, "digits"),
+                probe=probe,
+                methods=("gradients", "integrated_gradients", "grad_cam"),
+                class_names=[f"digit {i}" for i in range(10)],
+            )
+        ],
+    )
+    x, y, names, probe_c = cancer_data()
+    cancer = cancer_mlp()
+    cancer.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=64,
+        verbose=0,
+        callbacks=[
+            tbe.ExplainCallback(
+                os.path.join(logdir, "cancer"),
+                probe=probe_c,
+                methods=("integrated_gradients", "gradient_x_input"),
+                class_names=["malignant", "benign"],
+                feature_names=names,
+            )
+        ],
+    )
+    return logdir, {"digits": (digits, probe), "cancer": (cancer, probe_c)}
