@@ -366,10 +366,12 @@ class RunReader:
         series = self._series.get(tag)
         return None if series is None else int(series.max_step)
 
-    def read(self, tag: str) -> list[Datum]:
-        """All values of ``tag``, in step order, decoded.
+    def read_encoded(self, tag: str) -> list[Datum]:
+        """All values of ``tag`` as stored, in step order.
 
-        ``map`` tags come back as float32 with their scales applied.
+        ``json`` tags come back parsed; ``map`` tags come back as the stored
+        float16 ``values / scale`` (see :meth:`scale`), so that a reader that
+        keeps them pays 2 bytes per value.
 
         Raises:
             KeyError: When the run has no such tag.
@@ -390,6 +392,26 @@ class RunReader:
             self._cache[key] = self._read_uncached(tag)
         return self._cache[key]
 
+    def read(self, tag: str) -> list[Datum]:
+        """All values of ``tag``, in step order, decoded.
+
+        ``map`` tags come back as float32 with their scales applied.
+
+        Raises:
+            KeyError: When the run has no such tag.
+            SchemaError: When the tag was written by a newer schema.
+        """
+        data = self.read_encoded(tag)
+        if encoding_of(tag) != MAP:
+            return data
+        return [self._decoded(tag, d) for d in data]
+
+    def _decoded(self, tag: str, datum: Datum) -> Datum:
+        if encoding_of(tag) != MAP:
+            return datum
+        value = decode_map(datum.value, self.scale(tag, datum.step))
+        return Datum(datum.step, datum.wall_time, value)
+
     def _read_uncached(self, tag: str) -> list[Datum]:
         from tensorboard.data import provider
 
@@ -401,16 +423,15 @@ class RunReader:
             run_tag_filter=provider.RunTagFilter(runs=[self.run], tags=[tag]),
         )
         encoding = encoding_of(tag)
-        data = []
-        for datum in result.get(self.run, {}).get(tag, []):
-            value = _decode(datum.numpy, encoding)
-            if encoding == MAP:
-                value = decode_map(value, self._scale(tag, datum.step))
-            data.append(Datum(int(datum.step), float(datum.wall_time), value))
+        data = [
+            Datum(int(d.step), float(d.wall_time), _decode(d.numpy, encoding))
+            for d in result.get(self.run, {}).get(tag, [])
+        ]
         data.sort(key=lambda d: d.step)
         return data
 
-    def _scale(self, tag: str, step: int) -> float:
+    def scale(self, tag: str, step: int) -> float:
+        """The scale of the ``map`` tag ``tag`` at ``step`` (1.0 if unknown)."""
         info = self.step_info(step)
         scales = info.get("scales", {}) if info else {}
         return float(scales.get(tag, 1.0))
@@ -419,7 +440,7 @@ class RunReader:
         """The steps at which ``tag`` was written (empty when absent)."""
         if tag not in self._series:
             return []
-        return [d.step for d in self.read(tag)]
+        return [d.step for d in self.read_encoded(tag)]
 
     def at(self, tag: str, step: int | None = None) -> Datum:
         """The value of ``tag`` at ``step`` (the last step when None).
@@ -427,28 +448,28 @@ class RunReader:
         Raises:
             KeyError: When the tag or the step does not exist.
         """
-        data = self.read(tag)
+        data = self.read_encoded(tag)
         if not data:
             raise KeyError(tag)
         if step is None:
-            return data[-1]
+            return self._decoded(tag, data[-1])
         for datum in data:
             if datum.step == step:
-                return datum
+                return self._decoded(tag, datum)
         raise KeyError(f"{tag} at step {step}")
 
     def first(self, tag: str) -> Any:
         """The first value written for ``tag`` (for write-once tags)."""
-        data = self.read(tag)
+        data = self.read_encoded(tag)
         if not data:
             raise KeyError(tag)
-        return data[0].value
+        return self._decoded(tag, data[0]).value
 
     def step_info(self, step: int) -> dict:
         """The ``step/info`` JSON of ``step`` ({} when missing)."""
         if STEP_INFO not in self._series:
             return {}
-        for datum in self.read(STEP_INFO):
+        for datum in self.read_encoded(STEP_INFO):
             if datum.step == step:
                 return datum.value
         return {}

@@ -13,7 +13,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-pytest_plugins = ["fixtures_logdirs"]
+pytest_plugins = ["fixtures_logdirs", "fixtures_server"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,206 @@
+"""How close integrated gradients run to the speed of one gradient pass.
+
+Run: ``.venv/bin/python benchmarks/attribution_speed.py``
+
+For three models (a digits CNN at 28x28, a 4-block CNN at 64x64x3, a
+30-feature MLP) it prints evaluations per second of integrated gradients
+(N=64 samples, n_steps=50) divided by the floor: samples per second of one
+compiled input-gradient pass at batch 256 on the same model. The same ratio
+is shown for a naive per-sample loop and, when importable, tf-explain. Then
+the peak memory of the 64x64x3 case at two ``batch_size`` values, each
+measured in a fresh subprocess (``ru_maxrss``).
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tb_explain.methods import attribute  # noqa: E402
+
+N, N_STEPS, FLOOR_BATCH = 64, 50, 256
+
+
+def digits_cnn():
+    from sklearn.datasets import load_digits
+
+    images = load_digits().images[..., None].astype("float32") / 16
+    x = tf.image.resize(images[:FLOOR_BATCH], (28, 28)).numpy()
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    return model, x
+
+
+def four_block_cnn():
+    blocks = []
+    for filters in (16, 32, 64, 64):
+        blocks += [
+            keras.layers.Conv2D(filters, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(),
+        ]
+    model = keras.Sequential(
+        [
+            keras.Input((64, 64, 3)),
+            *blocks,
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    x = np.random.default_rng(0).random((FLOOR_BATCH, 64, 64, 3), dtype="float32")
+    return model, x
+
+
+def cancer_mlp():
+    from sklearn.datasets import load_breast_cancer
+
+    x = load_breast_cancer().data.astype("float32")
+    x = (x - x.mean(axis=0)) / x.std(axis=0)
+    model = keras.Sequential(
+        [
+            keras.Input((30,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    return model, x[:FLOOR_BATCH]
+
+
+MODELS = {
+    "digits CNN 28x28": digits_cnn,
+    "4-block CNN 64x64x3": four_block_cnn,
+    "MLP 30 features": cancer_mlp,
+}
+
+
+def best_time(function, repeats=3):
+    """The fastest of ``repeats`` runs, in seconds (after one warm-up)."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def floor_rate(model, x):
+    """Samples/s of one compiled input-gradient pass at batch 256."""
+
+    @tf.function
+    def gradients(inputs):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            explained = model(inputs, training=False)[:, 0]
+        return tape.gradient(explained, inputs)
+
+    batch = tf.constant(x[:FLOOR_BATCH])
+    return FLOOR_BATCH / best_time(lambda: gradients(batch).numpy())
+
+
+def ours_rate(model, x):
+    """Evaluations/s of tb_explain's integrated gradients."""
+    return N * N_STEPS / best_time(lambda: attribute(model, x[:N], n_steps=N_STEPS))
+
+
+def naive_rate(model, x):
+    """Evaluations/s of an eager loop: one sample's n_steps at a time."""
+    alphas = tf.reshape(tf.linspace(0.0, 1.0, N_STEPS), (-1,) + (1,) * (x.ndim - 1))
+
+    def run():
+        for sample in x[:N]:
+            path = tf.constant(sample[None]) * alphas
+            with tf.GradientTape() as tape:
+                tape.watch(path)
+                explained = model(path, training=False)[:, 0]
+            tape.gradient(explained, path).numpy()
+
+    return N * N_STEPS / best_time(run, repeats=1)
+
+
+def tf_explain_rate(model, x):
+    """Evaluations/s of tf-explain's IntegratedGradients, or a reason."""
+    try:
+        from tf_explain.core.integrated_gradients import IntegratedGradients
+    except ImportError as error:
+        return f"not importable ({error})"
+    explainer = IntegratedGradients()
+
+    def run():
+        explainer.explain((x[:N], None), model, class_index=0, n_steps=N_STEPS)
+
+    try:
+        return N * N_STEPS / best_time(run, repeats=1)
+    except Exception as error:  # a peer tool failing is a result to report
+        return f"failed: {type(error).__name__}: {error}"
+
+
+def memory_case(batch_size):
+    """Prints the peak RSS growth (MiB) of IG on the 64x64x3 CNN."""
+    model, x = four_block_cnn()
+    attribute(model, x[:2], n_steps=2, batch_size=batch_size)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    attribute(model, x[:N], n_steps=N_STEPS, batch_size=batch_size)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(after / 1024, (after - before) / 1024)
+
+
+def memory_row(batch_size):
+    command = [sys.executable, __file__, "--memory-case", str(batch_size)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True)
+    peak, growth = output.stdout.split()[-2:]
+    return f"  batch_size={batch_size:<5} peak RSS {float(peak):7.0f} MiB, " + (
+        f"growth during IG {float(growth):6.0f} MiB"
+    )
+
+
+def main():
+    print(f"tensorflow {tf.__version__}, keras {keras.__version__}, CPU, no XLA")
+    print(f"IG: N={N}, n_steps={N_STEPS}; floor: input gradients at batch 256\n")
+    header = f"{'model':<22}{'floor/s':>10}{'ours/s':>10}{'ours':>7}{'naive':>7}"
+    print(header + "  tf-explain")
+    for name, build in MODELS.items():
+        keras.utils.set_random_seed(0)
+        model, x = build()
+        floor = floor_rate(model, x)
+        ours, naive = ours_rate(model, x), naive_rate(model, x)
+        peer = tf_explain_rate(model, x)
+        peer = f"{peer / floor:.2f}" if isinstance(peer, float) else peer
+        print(
+            f"{name:<22}{floor:>10.0f}{ours:>10.0f}{ours / floor:>7.2f}"
+            f"{naive / floor:>7.2f}  {peer}"
+        )
+    print("\n(ours, naive, tf-explain: evaluations/s divided by the floor)")
+    print("\nPeak memory, 4-block CNN 64x64x3, IG N=64 n_steps=50:")
+    for batch_size in (64, 1024):
+        print(memory_row(batch_size))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--memory-case", type=int, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.memory_case:
+        memory_case(arguments.memory_case)
+    else:
+        main()

@@ -1,0 +1,132 @@
+"""Calling the model: chunked, batched, and reduced to the target's output."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from numpy.typing import ArrayLike
+
+logger = logging.getLogger(__name__)
+
+# A Keras model, or any callable from a float32 tensor (batch, ...) to outputs.
+ModelLike = keras.Model | Callable[[tf.Tensor], Any]
+
+
+def check_batch_size(batch_size: int) -> None:
+    """Raises ValueError unless ``batch_size`` is a positive int."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise ValueError(
+            f"`batch_size` must be an int >= 1. Received: batch_size={batch_size!r}."
+        )
+    if batch_size < 1:
+        raise ValueError(
+            f"`batch_size` must be an int >= 1. Received: batch_size={batch_size!r}."
+        )
+
+
+def chunks(n_rows: int, batch_size: int) -> Iterator[slice]:
+    """Slices covering ``range(n_rows)`` in pieces of at most ``batch_size``."""
+    for start in range(0, n_rows, batch_size):
+        yield slice(start, min(start + batch_size, n_rows))
+
+
+def call(model: ModelLike, batch: np.ndarray, output: int | str | None) -> np.ndarray:
+    """One model call on ``batch``; returns ``(batch, n_outputs)`` float64.
+
+    Raises:
+        ValueError: if the model has several outputs and ``output`` does not
+            pick one of them.
+    """
+    tensor = tf.convert_to_tensor(batch, dtype=tf.float32)
+    if isinstance(model, keras.Model):
+        result = model(tensor, training=False)
+    else:
+        result = model(tensor)
+    if isinstance(result, (list, tuple, dict)):
+        keys = list(result) if isinstance(result, dict) else list(range(len(result)))
+        if output is None and len(keys) == 1:
+            output = keys[0]
+        if output not in keys:
+            raise ValueError(
+                f"The model returns several outputs; `output` must be one of "
+                f"{keys}. Received: output={output!r}."
+            )
+        result = result[output]
+    values = np.asarray(result, dtype=np.float64)
+    return values.reshape(values.shape[0], -1)
+
+
+def outputs(
+    model: ModelLike,
+    inputs: np.ndarray,
+    output: int | str | None,
+    batch_size: int,
+) -> np.ndarray:
+    """The model's outputs on ``inputs``, ``(batch, n_outputs)``, in chunks."""
+    parts = [
+        call(model, inputs[part], output) for part in chunks(len(inputs), batch_size)
+    ]
+    return np.concatenate(parts, axis=0)
+
+
+def resolve_targets(targets: ArrayLike | int | None, values: np.ndarray) -> np.ndarray:
+    """Per-sample target indices ``(batch,)`` into ``values`` ``(batch, n)``.
+
+    None picks the predicted class (the largest output; 0 for one output).
+
+    Raises:
+        ValueError: if a target is not an int in ``[0, n)`` or the batch sizes
+            differ.
+    """
+    n_samples, n_outputs = values.shape
+    if targets is None:
+        return np.argmax(values, axis=1)
+    array = np.asarray(targets)
+    if not np.issubdtype(array.dtype, np.integer) or array.ndim > 1:
+        raise ValueError(
+            "`targets` must be None, an int or an int array of shape (batch,). "
+            f"Received: targets of dtype {array.dtype} and shape {array.shape}."
+        )
+    array = np.broadcast_to(array, (n_samples,)) if array.ndim == 0 else array
+    if array.shape != (n_samples,) or array.min() < 0 or array.max() >= n_outputs:
+        raise ValueError(
+            f"`targets` must index the model's {n_outputs} outputs for each of "
+            f"{n_samples} samples. Received: targets with shape {array.shape}, "
+            f"values from {array.min()} to {array.max()}."
+        )
+    return array.astype(np.int64)
+
+
+def pick(values: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """``values[i, targets[i]]`` for every row: ``(batch, n)`` to ``(batch,)``."""
+    return np.take_along_axis(values, targets[:, None], axis=1)[:, 0]
+
+
+def target_output(
+    model: ModelLike,
+    inputs: ArrayLike,
+    targets: ArrayLike | int | None = None,
+    *,
+    output: int | str | None = None,
+    batch_size: int = 512,
+) -> np.ndarray:
+    """The target's output ``f(inputs)[target]`` per sample, ``(batch,)``.
+
+    Args:
+        model: a Keras model, or a callable from a float32 tensor to outputs.
+        inputs: ``(batch, ...)``.
+        targets: None (the predicted class), an int, or ints ``(batch,)``.
+        output: which output of a model with several (index or name).
+        batch_size: rows per model call.
+
+    Returns:
+        ``(batch,)`` float64.
+    """
+    check_batch_size(batch_size)
+    values = outputs(model, np.asarray(inputs, dtype=np.float32), output, batch_size)
+    return pick(values, resolve_targets(targets, values))
