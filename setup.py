@@ -64,6 +64,8 @@ setup(
             "scikit-learn>=1.2",
             "playwright>=1.40",
             "ruff>=0.4",
+            "setuptools>=61",
+            "wheel",
         ],
     },
     entry_points={

@@ -9,6 +9,7 @@ plugin or the report: they read only what the summaries hold.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import platform
@@ -137,6 +138,7 @@ class ExplainCallback(keras.callbacks.Callback):
         self.write_weights = bool(weights)
         self.output = output
         self._writer = None
+        self._active = False
         self._last_step = None
         self._epoch = 0
         self._first_attributions = None
@@ -146,42 +148,76 @@ class ExplainCallback(keras.callbacks.Callback):
     # Keras hooks.
 
     def on_train_begin(self, logs=None):
-        self._chief = is_chief(self.model)
+        self._active = is_chief(self.model)
         self._setup()
-        if not self._chief:
+        if not self._active:
             logger.info("Not the chief worker: ExplainCallback writes nothing here.")
             return
         self._open_writer()
-        self._write_once()
-        self._explain(self._current_step(), "initial")
+        with self._guard("the start of training"):
+            self._write_once()
+            self._explain(self._current_step(), "initial")
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self._chief or self.every_n_batches is None:
+        if not self._active or self.every_n_batches is None:
             return
         if (batch + 1) % self.every_n_batches == 0:
-            self._explain(self._current_step(), "batch")
+            with self._guard(f"batch {batch}"):
+                self._explain(self._current_step(), "batch")
 
     def on_epoch_end(self, epoch, logs=None):
         self._epoch = epoch + 1
-        if not self._chief:
+        if not self._active:
             return
         step = self._current_step()
-        self._write_logs(logs, step)
-        if (epoch + 1) % self.every_n_epochs == 0:
-            explained = self._explain(step, "epoch")
-            if explained and (epoch + 1) % self.quality_every_n_epochs == 0:
-                self._write_quality(step)
-        self._writer.flush()
+        with self._guard(f"epoch {epoch}"):
+            self._write_logs(logs, step)
+            if (epoch + 1) % self.every_n_epochs == 0:
+                explained = self._explain(step, "epoch")
+                if explained and (epoch + 1) % self.quality_every_n_epochs == 0:
+                    self._write_quality(step)
+            self._writer.flush()
 
     def on_train_end(self, logs=None):
-        if not self._chief or self._writer is None:
+        if not self._active or self._writer is None:
             return
         step = self._current_step()
-        if self._last_step != step:
-            if self._explain(step, "final"):
+        with self._guard("the end of training"):
+            if self._last_step != step and self._explain(step, "final"):
                 self._write_quality(step)
-        self._writer.close()
-        self._writer = None
+        self._close_writer()
+
+    @contextlib.contextmanager
+    def _guard(self, when: str):
+        """Stops writing, never training, when the log folder fails."""
+        import tensorflow as tf
+
+        try:
+            yield
+        except (OSError, tf.errors.OpError) as error:
+            logger.error(
+                "Writing explanations to %s failed at %s (%s). ExplainCallback "
+                "stops writing; training goes on, and the steps written before "
+                "stay readable.",
+                self.explain_dir,
+                when,
+                error,
+            )
+            self._active = False
+            self._close_writer()
+
+    def _close_writer(self) -> None:
+        import tensorflow as tf
+
+        writer, self._writer = self._writer, None
+        if writer is None:
+            return
+        try:
+            writer.close()
+        except (OSError, tf.errors.OpError) as error:
+            logger.error(
+                "Closing the event file in %s failed: %s", self.explain_dir, error
+            )
 
     # ------------------------------------------------------------------
     # Validation, before any batch runs.
