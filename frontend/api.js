@@ -286,12 +286,37 @@ export function reportUrl(query) {
 }
 
 /**
- * Fetches the report as text (for the HTML preview).
+ * Fetches a report: its text and the file name the server gives it.
  * @param {{run: string, format: string, lang: string, step: ?number}} query
  * @param {AbortSignal=} signal
- * @return {Promise<string>}
+ * @return {Promise<{text: string, type: string, filename: ?string}>}
  */
-export async function fetchReportText(query, signal = undefined) {
+export async function fetchReport(query, signal = undefined) {
   const response = await request('report', query, signal);
-  return response.text();
+  return {
+    text: await response.text(),
+    type: response.headers.get('Content-Type') || 'text/html',
+    filename: attachmentName(response.headers.get('Content-Disposition')),
+  };
+}
+
+/**
+ * The file name in a Content-Disposition header (RFC 6266: filename* wins).
+ * @param {?string} header
+ * @return {?string}
+ */
+export function attachmentName(header) {
+  if (!header) {
+    return null;
+  }
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch (error) {
+      // Fall through to the plain filename.
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/i.exec(header);
+  return plain ? (plain[1] ?? plain[2]).trim() : null;
 }

@@ -43,6 +43,7 @@ class App {
     this.state = new State();
     this.inputs = new Map();
     this.histories = new Map();
+    this.reportUrl = null;
     this.guards = {
       runs: new RequestGuard(), run: new RequestGuard(),
       samples: new RequestGuard(), sample: new RequestGuard(),
@@ -177,6 +178,10 @@ class App {
   renderView() {
     if (!this.state.run) {
       return;
+    }
+    // Whatever any view was still loading is stale now.
+    for (const name of ['samples', 'sample', 'history', 'global', 'report']) {
+      this.guards[name].next();
     }
     if (this.state.view === 'global') {
       this.loadGlobal();
@@ -380,30 +385,50 @@ class App {
     const steps = run.steps || [];
     const step = this.state.step ?? (steps.length ? steps[steps.length - 1] : null);
     const query = (format) => ({run: run.run, format, lang: report.lang, step});
+    let saved = null;
+    const point = () => {
+      if (report.format === 'html' && saved) {
+        view.setDownload(saved.url, saved.filename || '');
+      } else {
+        view.setDownload(api.reportUrl(query(report.format)));
+      }
+    };
     const view = buildReportView({
       run, step, lang: report.lang, format: report.format,
       downloadUrl: api.reportUrl(query(report.format)),
     }, {onChange: (patch) => {
-      Object.assign(this.state.report, patch);
+      Object.assign(report, patch);
       if (patch.lang) {
         this.loadReport();
       } else {
-        // The preview is the HTML report in the chosen language: a new
-        // format changes only what the download fetches.
-        view.setDownloadUrl(api.reportUrl(query(this.state.report.format)));
+        point();
       }
     }});
     replace(this.main, [view.element]);
     view.showLoading();
+    this.releaseReport();
     try {
-      const html = await api.fetchReportText(query('html'));
-      if (this.guards.report.isCurrent(token)) {
-        view.showPreview(html);
+      const answer = await api.fetchReport(query('html'));
+      if (!this.guards.report.isCurrent(token)) {
+        return;
       }
+      view.showPreview(answer.text);
+      // The HTML download is the preview itself: no second build.
+      const blob = new Blob([answer.text], {type: answer.type});
+      saved = {url: URL.createObjectURL(blob), filename: answer.filename};
+      this.reportUrl = saved.url;
+      point();
     } catch (error) {
       if (this.guards.report.isCurrent(token)) {
         view.showError(error);
       }
+    }
+  }
+
+  releaseReport() {
+    if (this.reportUrl) {
+      URL.revokeObjectURL(this.reportUrl);
+      this.reportUrl = null;
     }
   }
 }

@@ -90,8 +90,10 @@ def _report(args: argparse.Namespace) -> int:
     step = args.step if args.step is not None else reader.steps("predictions")[-1]
     path = args.output or report.filename(reader.run, step, args.format)
     _write(content, path)
-    say(f"wrote {path if path != '-' else 'stdout'} ({_size(content)}); "
-        f"quality: {status}")
+    say(
+        f"wrote {path if path != '-' else 'stdout'} ({_size(content)}); "
+        f"quality: {status}"
+    )
     return _exit_status(status, args.fail_on)
 
 

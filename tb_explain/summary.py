@@ -340,6 +340,22 @@ class RunReader:
         self.run = run
         self._series = self._list_series()
         self._cache = {}
+        self._check_versions()
+
+    def _check_versions(self) -> None:
+        """Refuses a run that any tag says was written by a newer schema."""
+        newer = {}
+        for tag in self._series:
+            version = self.version(tag)
+            if version > SCHEMA_VERSION:
+                newer[tag] = version
+        if newer:
+            raise SchemaError(
+                f"Run {self.run!r} uses explain schema version "
+                f"{max(newer.values())} in {len(newer)} tags (e.g. "
+                f"{min(newer)!r}); this tb_explain reads versions up to "
+                f"{SCHEMA_VERSION}. Upgrade tb_explain to read it."
+            )
 
     def _list_series(self) -> dict:
         listing = self._provider.list_tensors(
@@ -356,10 +372,20 @@ class RunReader:
         return tag in self._series
 
     def version(self, tag: str) -> int:
-        """The schema version ``tag`` was written with."""
+        """The schema version ``tag`` was written with.
+
+        Raises:
+            SchemaError: When the tag's metadata cannot be parsed.
+        """
         series = self._series[tag]
-        content = parse_metadata_content(series.plugin_content)
-        return int(content.get("version", 0))
+        try:
+            content = parse_metadata_content(series.plugin_content)
+            return int(content.get("version", 0))
+        except (TypeError, ValueError) as error:
+            raise SchemaError(
+                f"Tag {tag!r} of run {self.run!r} has unreadable explain "
+                f"metadata: {error}"
+            ) from error
 
     def max_step(self, tag: str) -> int | None:
         """The last step written for ``tag`` (None when absent)."""
@@ -389,8 +415,37 @@ class RunReader:
         series = self._series[tag]
         key = (tag, series.max_step, series.max_wall_time)
         if key not in self._cache:
-            self._cache[key] = self._read_uncached(tag)
+            data = self._read_uncached(tag)
+            if encoding_of(tag) == MAP:
+                data = self._with_scales(tag, data)
+            self._cache[key] = data
         return self._cache[key]
+
+    def _with_scales(self, tag: str, data: list[Datum]) -> list[Datum]:
+        """Drops the steps of a ``map`` tag whose scale was never recorded.
+
+        The scale is in the step's ``step/info``, written after the maps: a
+        run cut short in between (a crash, a truncated event file) holds maps
+        that cannot be decoded, and decoding them with a guessed scale would
+        show wrong values.
+        """
+        infos = self.read_encoded(STEP_INFO) if STEP_INFO in self._series else []
+        scaled = {
+            d.step
+            for d in infos
+            if isinstance(d.value, dict) and tag in (d.value.get("scales") or {})
+        }
+        kept = [d for d in data if d.step in scaled]
+        if len(kept) < len(data):
+            lost = sorted({d.step for d in data} - {d.step for d in kept})
+            logger.warning(
+                "Run %r: tag %r has no recorded scale at steps %s (the step was "
+                "cut short); those steps are left out.",
+                self.run,
+                tag,
+                lost,
+            )
+        return kept
 
     def read(self, tag: str) -> list[Datum]:
         """All values of ``tag``, in step order, decoded.
@@ -431,7 +486,11 @@ class RunReader:
         return data
 
     def scale(self, tag: str, step: int) -> float:
-        """The scale of the ``map`` tag ``tag`` at ``step`` (1.0 if unknown)."""
+        """The scale of the ``map`` tag ``tag`` at ``step`` (1.0 if unknown).
+
+        :meth:`read_encoded` already leaves out the steps of a ``map`` tag
+        whose scale is unknown.
+        """
         info = self.step_info(step)
         scales = info.get("scales", {}) if info else {}
         return float(scales.get(tag, 1.0))

@@ -8,8 +8,17 @@ import subprocess
 import sys
 
 import pytest
+from test_report import write_extra_logdir
 
 from tb_explain import cli
+
+
+@pytest.fixture(scope="session")
+def status_logdir(tmp_path_factory):
+    """Runs with a failed check, no checks and a warning (hostile names)."""
+    logdir = str(tmp_path_factory.mktemp("cli_runs"))
+    write_extra_logdir(logdir)
+    return logdir
 
 
 def _run(capsys, *argv):
@@ -20,19 +29,30 @@ def _run(capsys, *argv):
 def test_writes_json_and_passes(schema_logdir, tmp_path, capsys):
     logdir, _ = schema_logdir
     out = tmp_path / "r.json"
-    status, io = _run(capsys, "--logdir", logdir, "--run", "tabular", "--format",
-                      "json", "-o", str(out))
+    status, io = _run(
+        capsys,
+        "--logdir",
+        logdir,
+        "--run",
+        "tabular",
+        "--format",
+        "json",
+        "-o",
+        str(out),
+    )
     assert status == cli.EXIT_OK
     assert json.loads(out.read_text())["run"] == "tabular"
     assert "quality: pass" in io.err
 
 
-def test_default_file_name_and_markdown_zip(schema_logdir, tmp_path, capsys,
-                                            monkeypatch):
+def test_default_file_name_and_markdown_zip(
+    schema_logdir, tmp_path, capsys, monkeypatch
+):
     logdir, _ = schema_logdir
     monkeypatch.chdir(tmp_path)
-    status, _ = _run(capsys, "--logdir", logdir, "--run", "tabular", "--format",
-                     "markdown", "-q")
+    status, _ = _run(
+        capsys, "--logdir", logdir, "--run", "tabular", "--format", "markdown", "-q"
+    )
     assert status == cli.EXIT_OK
     assert (tmp_path / "tabular-10-report.zip").read_bytes().startswith(b"PK")
 
@@ -48,11 +68,23 @@ def test_default_file_name_and_markdown_zip(schema_logdir, tmp_path, capsys,
         ("<script>alert('run')", "fail", cli.EXIT_OK),
     ],
 )
-def test_exit_status_follows_fail_on(extra_logdir, tmp_path, capsys, run, fail_on,
-                                     expected):
-    logdir, _ = extra_logdir
-    status, _ = _run(capsys, "--logdir", logdir, "--run", run, "--format", "json",
-                     "--fail-on", fail_on, "-o", str(tmp_path / "r.json"))
+def test_exit_status_follows_fail_on(
+    status_logdir, tmp_path, capsys, run, fail_on, expected
+):
+    logdir = status_logdir
+    status, _ = _run(
+        capsys,
+        "--logdir",
+        logdir,
+        "--run",
+        run,
+        "--format",
+        "json",
+        "--fail-on",
+        fail_on,
+        "-o",
+        str(tmp_path / "r.json"),
+    )
     assert status == expected
 
 
@@ -86,8 +118,20 @@ def test_module_runs_as_a_command_with_progress(schema_logdir, tmp_path):
     logdir, _ = schema_logdir
     out = tmp_path / "r.html"
     result = subprocess.run(
-        [sys.executable, "-m", "tb_explain.cli", "report", "--logdir", logdir,
-         "--run", "images", "--lang", "zh", "-o", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "tb_explain.cli",
+            "report",
+            "--logdir",
+            logdir,
+            "--run",
+            "images",
+            "--lang",
+            "zh",
+            "-o",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

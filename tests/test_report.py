@@ -96,10 +96,16 @@ def _binary_predictions(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return p.reshape(-1, 1), labels
 
 
-@pytest.fixture(scope="session")
-def extra_logdir(tmp_path_factory):
-    """Runs the schema fixture lacks: sigmoid, regression, no quality, hostile."""
-    logdir = str(tmp_path_factory.mktemp("report_extra"))
+def write_extra_logdir(logdir: str) -> dict:
+    """Writes the runs the schema fixture lacks into ``logdir``.
+
+    Runs: ``sigmoid`` (one sigmoid output, a failed check), ``regression`` (no
+    quality), ``<script>alert('run')`` (hostile names, a warning) and
+    ``unlabelled``.
+
+    Returns:
+        ``{"sigmoid": (probabilities, labels), "regression": targets}``.
+    """
     sigmoid, labels = _binary_predictions(40, seed=1)
     write_small_run(
         os.path.join(logdir, "sigmoid"),
@@ -136,7 +142,14 @@ def extra_logdir(tmp_path_factory):
         class_names=["a", "b", "c"],
         quality_status=None,
     )
-    return logdir, {"sigmoid": (sigmoid, labels), "regression": targets}
+    return {"sigmoid": (sigmoid, labels), "regression": targets}
+
+
+@pytest.fixture(scope="session")
+def extra_logdir(tmp_path_factory):
+    """``(logdir, values)`` of :func:`write_extra_logdir`."""
+    logdir = str(tmp_path_factory.mktemp("report_extra"))
+    return logdir, write_extra_logdir(logdir)
 
 
 @pytest.fixture(scope="session")
@@ -510,3 +523,25 @@ def test_html_prints_to_pdf_with_pages_and_text(built):
             continue
     assert any(b"Tj" in c or b"TJ" in c for c in contents)
     assert b"/Font" in pdf
+
+
+# --------------------------------------------------------------------------
+# Runs written by the real callback.
+
+
+@pytest.mark.parametrize("run", ["digits", "cancer"])
+def test_callback_runs_report_the_models_own_accuracy(callback_logdir, run):
+    logdir, trained = callback_logdir
+    model, (x, y) = trained[run]
+    outputs = np.asarray(model(x, training=False))
+    predicted = outputs.argmax(axis=1) if outputs.shape[1] > 1 else outputs[:, 0] > 0.5
+    correct = int((predicted == np.asarray(y).reshape(-1)).sum())
+
+    data = json.loads(report.build(logdir, run, "json"))
+    assert data["performance"]["correct"] == correct
+    assert len(data["methods"]) >= 2 and data["quality"]["checks"]
+    page = report.build(logdir, run, "html", "zh")
+    assert "<script" not in page.lower()
+    if run == "cancer":
+        top = data["importance"]["top"][0]["name"]
+        assert top in page

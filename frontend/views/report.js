@@ -28,7 +28,8 @@ export const FORMATS = [
  *     {format}.
  * @return {{element: !HTMLElement, showPreview: function(string),
  *     showError: function(*), showLoading: function(),
- *     setDownloadUrl: function(string)}}
+ *     setDownload: function(string, string=)}} setDownload points the
+ *     download at a URL, with a file name ('' keeps the server's).
  */
 export function buildReportView(model, handlers) {
   const download = el('a', {
@@ -57,7 +58,10 @@ export function buildReportView(model, handlers) {
   ]);
   return {
     element,
-    setDownloadUrl: (url) => download.setAttribute('href', url),
+    setDownload: (url, filename = '') => {
+      download.setAttribute('href', url);
+      download.setAttribute('download', filename);
+    },
     showLoading: () => replace(status, [note('Building the preview…')]),
     showPreview: (html) => {
       replace(status, []);

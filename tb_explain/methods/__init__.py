@@ -9,7 +9,9 @@ Every method explains ``f(x)[t]``: the model's output as the model returns it
 (a probability after a softmax), for the ``target`` index ``t`` of each
 sample. Options every method accepts:
 
-- ``batch_size`` (int, 256): rows per compiled call; bounds peak memory.
+- ``batch_size`` (int or None): rows per compiled call; bounds peak memory.
+  None (the default) picks 256 rows, or more (up to 8192) for rows so small
+  that a chunk of 256 would hold under 2**18 input values.
 - ``output`` (index or name): the explained output of a multi-output model;
   the first output by default.
 - ``baselines``: an array broadcastable to the inputs (a list or dict for

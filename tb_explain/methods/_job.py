@@ -75,6 +75,17 @@ class Job:
             return [a.astype(np.float32) for a in attributions]
         return [attributions[0].sum(axis=-1).astype(np.float32)]
 
+    def chunk_rows(self, rows: list[np.ndarray]) -> int:
+        """Rows per compiled call: ``batch_size``, or automatic when None.
+
+        Automatic: 256 rows, or more for small rows (up to 8192) while a
+        chunk holds at most 2**18 input values (1 MiB of float32).
+        """
+        if self.options["batch_size"] is not None:
+            return self.options["batch_size"]
+        values = sum(int(np.prod(r.shape[1:])) for r in rows)
+        return int(np.clip(2**18 // max(values, 1), 256, 8192))
+
     def gradients(
         self,
         n_blocks: int,
@@ -98,8 +109,8 @@ class Job:
         def make(block, first, last):
             return prefix(block, first, last) + make_rows(block, first, last)
 
-        batch_size = self.options["batch_size"]
-        _compiled.run_blocks(n_blocks, self.batch, batch_size, make, evaluate, consume)
+        size = self.chunk_rows(example)
+        _compiled.run_blocks(n_blocks, self.batch, size, make, evaluate, consume)
 
     def _token_rows(self, block: int, first: int, last: int) -> list[np.ndarray]:
         return [] if self.embedding is None else [self.inputs[0][first:last]]
@@ -112,17 +123,16 @@ class Job:
     ) -> None:
         """Runs ``f(rows)[t]`` over ``n_blocks x batch`` rows of raw inputs."""
         raw_call = _compiled.ModelCall(self.model, self.structure, self.call.output)
-        function = _compiled.forward_function(raw_call, make_rows(0, 0, 1))
+        example = make_rows(0, 0, 1)
+        function = _compiled.forward_function(raw_call, example)
 
         def evaluate(rows, chunk):
             targets = np.concatenate([self.targets[f:last] for _, f, last in chunk])
             values = np.asarray(function(rows))
             return [values[np.arange(len(targets)), targets]]
 
-        batch_size = self.options["batch_size"]
-        _compiled.run_blocks(
-            n_blocks, self.batch, batch_size, make_rows, evaluate, consume
-        )
+        size = self.chunk_rows(example)
+        _compiled.run_blocks(n_blocks, self.batch, size, make_rows, evaluate, consume)
 
     def explained(self, inputs: list[np.ndarray]) -> np.ndarray:
         """``f(inputs)[t]`` for raw inputs with this job's batch, ``(batch,)``."""

@@ -88,6 +88,13 @@ def optional_int(name: str, value: Any) -> int | None:
     return integer(0)(name, value)
 
 
+def optional_positive(name: str, value: Any) -> int | None:
+    """Checks an option that is None (automatic) or an int >= 1."""
+    if value is None:
+        return None
+    return integer(1)(name, value)
+
+
 def optional_name(name: str, value: Any) -> str | None:
     """Checks an option that is None or a string (a layer name)."""
     if value is not None and not isinstance(value, str):
@@ -121,7 +128,7 @@ def passthrough(name: str, value: Any) -> Any:
 
 
 COMMON = {
-    "batch_size": Option(256, integer(1)),
+    "batch_size": Option(None, optional_positive),
     "output": Option(None, output_selector),
     "baselines": Option(None, passthrough),
 }

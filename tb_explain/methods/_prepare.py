@@ -143,7 +143,7 @@ def all_outputs(job: Job) -> np.ndarray:
     """The selected output for every sample, ``(batch, n_outputs)``."""
     raw_call = _compiled.ModelCall(job.model, job.structure, job.call.output)
     function = _compiled.forward_function(raw_call, job.inputs)
-    size = job.options["batch_size"]
+    size = job.chunk_rows(job.inputs)
     parts = [
         np.asarray(function([a[start : start + size] for a in job.inputs]))
         for start in range(0, job.batch, size)

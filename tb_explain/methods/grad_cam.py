@@ -96,7 +96,7 @@ def _maps_function(job: Job, rows: list[np.ndarray]):
 
     def build():
         signature = [_compiled.specs(rows), tf.TensorSpec((None,), tf.int32)]
-        return tf.function(maps, input_signature=signature)
+        return tf.function(maps, input_signature=signature, jit_compile=False)
 
     return _compiled.concrete(job.model, key, build)
 
@@ -105,7 +105,7 @@ def run(job: Job) -> np.ndarray:
     """Grad-CAM maps at the image input's size, ``(batch, height, width)``."""
     height, width = _image_size(job)
     function = _maps_function(job, job.inputs)
-    size = job.options["batch_size"]
+    size = job.chunk_rows(job.inputs)
     parts = []
     for start in range(0, job.batch, size):
         rows = [a[start : start + size] for a in job.inputs]

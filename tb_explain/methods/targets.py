@@ -14,8 +14,8 @@ import numpy as np
 from tb_explain.methods._prepare import all_outputs, fill_targets, prepare
 
 
-def _job(model, inputs, output, target=None, batch_size=256):
-    options = {"output": output, "batch_size": batch_size}
+def _job(model, inputs, output, target=None):
+    options = {"output": output}
     return prepare(model, inputs, "model_outputs", {}, options, target)
 
 

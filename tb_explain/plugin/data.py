@@ -189,11 +189,15 @@ class Source:
         """The data of ``run``.
 
         Raises:
-            errors.NotFoundError: When no run of that name has explain data.
+            errors.NotFoundError: When no run of that name has explain data,
+                or the run was written by a newer schema.
         """
         if run not in self.listing():
             raise errors.NotFoundError(f"No explain data for run {run!r}.")
-        return RunData(self, run)
+        try:
+            return RunData(self, run)
+        except summary.SchemaError as error:
+            raise errors.NotFoundError(str(error)) from error
 
 
 def _series_key(tags: dict) -> tuple:
@@ -290,8 +294,18 @@ class RunData:
         return self.first(summary.RUN_CONFIG)
 
     def steps(self, tag: str = summary.PREDICTIONS) -> list[int]:
-        """The steps written for ``tag`` ([] when the run lacks it)."""
-        return [d.step for d in self.read(tag)] if self.has(tag) else []
+        """The steps written for ``tag`` ([] when the run lacks it).
+
+        The steps of ``predictions`` count only once the step's ``step/info``
+        (written last) is there: a step cut short is left out.
+        """
+        if not self.has(tag):
+            return []
+        steps = [d.step for d in self.read(tag)]
+        if tag == summary.PREDICTIONS and self.has(summary.STEP_INFO):
+            complete = {d.step for d in self.read(summary.STEP_INFO)}
+            steps = [s for s in steps if s in complete]
+        return steps
 
     def step(self, step: int | None) -> int:
         """``step``, checked to exist, or the last step when None."""

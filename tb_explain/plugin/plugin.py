@@ -12,7 +12,8 @@ Routes (all GET, no side effects; errors are ``InvalidArgumentError`` 400 or
 - ``samples?run=R[&step=S]``: every sample's label and prediction.
 - ``sample?run=R&sample=I[&step=S]``: one sample's explanation. The
   ``status`` in each method's ``quality`` is that of the probe-level figure
-  in ``quality/summary`` (None when absent).
+  in ``quality/summary`` (None when absent); a method with no attributions
+  at that step (it failed there) is left out.
 - ``map?run=R&method=M&sample=I[&step=S][&input=K][&view=signed|abs]``:
   float32 little-endian bytes, headers ``X-Shape``, ``X-Dtype``, ``X-Step``.
   ``abs`` is served for every method: where no absolute map was written
@@ -27,7 +28,8 @@ Routes (all GET, no side effects; errors are ``InvalidArgumentError`` 400 or
 - ``report?run=R[&format=html|json|markdown][&lang=en|zh][&step=S]``: the
   report as an attachment.
 
-``step`` defaults to the last step. Every data response carries an ``ETag``
+``step`` defaults to the last complete step (one with its ``step/info``). A
+run written by a newer schema is 404 on every route. Every data response carries an ``ETag``
 made of the request and the run's ``(tags, max step, max wall time)``, with
 ``Cache-Control: no-cache``: the browser revalidates, and an unchanged run
 answers 304 without reading anything.

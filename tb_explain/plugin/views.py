@@ -231,9 +231,19 @@ def sample_impl(data: RunData, sample: int, step: int | None) -> dict:
         target_name=outcomes.name(result["target"]),
         feature_values=_feature_values(data, config, sample),
         baseline=config.get("baselines"),
-        methods=[_method_entry(data, m, sample, step) for m in _methods(data, config)],
+        methods=[
+            _method_entry(data, m, sample, step)
+            for m in _methods(data, config)
+            if _written_at(data, m["key"], step)
+        ],
     )
     return result
+
+
+def _written_at(data: RunData, key: str, step: int) -> bool:
+    """Whether ``key`` has attributions at ``step`` (a method may fail once)."""
+    maps = data.maps(summary.attributions_tag(key, 0))
+    return step in {int(s) for s in maps.steps}
 
 
 def _feature_values(data: RunData, config: dict, sample: int) -> list | None:

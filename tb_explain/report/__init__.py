@@ -133,8 +133,13 @@ def build_for_reader(
     Raises:
         ValueError: When an argument is not accepted.
     """
-    from tb_explain.report import document, facts, render_html, render_json
-    from tb_explain.report import render_markdown
+    from tb_explain.report import (
+        document,
+        facts,
+        render_html,
+        render_json,
+        render_markdown,
+    )
 
     _check_options(format, lang)
     _say(progress, "reading the run")

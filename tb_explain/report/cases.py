@@ -72,15 +72,15 @@ def _ordered(chosen: list) -> list:
     return sorted(chosen, key=lambda item: rank[item[0]])
 
 
-def describe(data: RunData, kind: str, index: int, gaps=None) -> dict:
+def describe(data: RunData, kind: str, index: int, baseline_outputs=None) -> dict:
     """The facts of one case.
 
     Args:
         data: The run at its step.
         kind: ``typical``, ``mistake`` or ``borderline``.
         index: The probe sample.
-        gaps: ``(batch,)`` recorded ``|f(x) - f(x')|`` of integrated
-            gradients at this step, or None.
+        baseline_outputs: ``(batch,)`` the output on the baseline ``f(x')[t]``
+            recorded with integrated gradients at this step, or None.
 
     Returns:
         A JSON-able dict: ids, true and predicted values, the explained
@@ -101,7 +101,7 @@ def describe(data: RunData, kind: str, index: int, gaps=None) -> dict:
         "reasons": [],
     }
     if data.methods:
-        case.update(_baseline(data, index, output, gaps))
+        case.update(_baseline(data, index, output, baseline_outputs))
         case["reasons"] = reasons(data, data.methods[0], index)
     return case
 
@@ -134,17 +134,13 @@ def _predicted(data: RunData, index: int) -> dict:
     }
 
 
-def _baseline(data: RunData, index: int, output: float, gaps) -> dict:
+def _baseline(data: RunData, index: int, output: float, recorded) -> dict:
     method = data.methods[0]
     if method != "integrated_gradients":
         return {}
     total = float(np.nansum(data.maps[method][index]))
-    if gaps is not None and np.isfinite(gaps[index]):
-        sign = 1.0 if total >= 0 else -1.0
-        return {
-            "baseline_output": output - sign * float(gaps[index]),
-            "baseline_source": "quality",
-        }
+    if recorded is not None and np.isfinite(recorded[index]):
+        return {"baseline_output": float(recorded[index]), "baseline_source": "quality"}
     return {"baseline_output": output - total, "baseline_source": "completeness"}
 
 

@@ -141,7 +141,5 @@ def build_document(facts, lang: str = "en", progress=None) -> Document:
         blocks = writer(data, facts.arrays, text)
         built.append(Section(key, number, text(f"section.{key}"), blocks))
     title = text("title", run=data["run"])
-    subtitle = text(
-        "subtitle", step=data["step"], date=data["generated"][:10]
-    )
+    subtitle = text("subtitle", step=data["step"], date=data["generated"][:10])
     return Document(lang, title, subtitle, built)

@@ -67,9 +67,10 @@ def gather(reader, step: int | None = None, logdir: str | None = None) -> Facts:
     facts["importance"] = drivers.global_importance(data)
     facts["drift"] = drivers.drift(data)
     facts["agreement"] = drivers.agreement(data)
-    gaps = trust.baseline_gaps(data, quality)
+    recorded = trust.baseline_outputs(data, quality)
     facts["cases"] = [
-        cases.describe(data, kind, index, gaps) for kind, index in cases.choose(data)
+        cases.describe(data, kind, index, recorded)
+        for kind, index in cases.choose(data)
     ]
     facts["quality"] = quality
     facts["findings"] = findings.findings(facts)

@@ -82,9 +82,7 @@ def _performance(facts: dict) -> list[dict]:
     ]
     mistakes = perf["n"] - perf["correct"]
     if confident:
-        result.append(
-            {"key": "confident_mistakes", "severity": 1, "count": mistakes}
-        )
+        result.append({"key": "confident_mistakes", "severity": 1, "count": mistakes})
     counts = [row["support"] for row in perf["per_class"]]
     if counts and (min(counts) == 0 or max(counts) >= IMBALANCE_RATIO * min(counts)):
         result.append(

@@ -115,9 +115,7 @@ class Text:
         words = [w for w in words if w]
         if len(words) <= 1:
             return "".join(words)
-        return (
-            self("join_sep").join(words[:-1]) + self("join_last") + words[-1]
-        )
+        return self("join_sep").join(words[:-1]) + self("join_last") + words[-1]
 
     def truncated(self, words: list[str], limit: int) -> str:
         """Joins at most ``limit`` words, then "and N more"."""

@@ -44,6 +44,8 @@ def quality(data: RunData) -> tuple[dict, dict]:
     facts["fill"] = _fill(data.config)
     if step is None:
         return facts, {}
+    if step in reader.steps(summary.QUALITY_INFO):
+        facts["fill"]["recorded"] = reader.at(summary.QUALITY_INFO, step).value["fill"]
     values = {}
     for entry in reader.at(summary.QUALITY_SUMMARY, step).value or []:
         row = _row(entry)
@@ -110,11 +112,21 @@ def _fill(config: dict) -> dict:
     return {"kind": baselines.get("kind", "zeros"), "value": baselines.get("value")}
 
 
-def baseline_gaps(data: RunData, facts: dict) -> np.ndarray | None:
-    """Per-sample ``|f(x) - f(x')|`` of integrated gradients at the step."""
+def baseline_outputs(data: RunData, facts: dict) -> np.ndarray | None:
+    """Per-sample output on the baseline ``f(x')[t]`` recorded at the step.
+
+    The callback records it in ``quality/info`` when integrated gradients
+    were checked; None when nothing was recorded at the explained step.
+    """
     if facts.get("step") != data.step:
         return None
-    tag = summary.quality_tag("baseline_gap", "integrated_gradients")
-    if data.step not in data.reader.steps(tag):
+    reader = data.reader
+    if data.step not in reader.steps(summary.QUALITY_INFO):
         return None
-    return np.asarray(data.reader.at(tag, data.step).value, np.float64).reshape(-1)
+    recorded = reader.at(summary.QUALITY_INFO, data.step).value.get("output_baselines")
+    if recorded is None:
+        return None
+    return np.asarray(
+        [np.nan if isinstance(v, str) or v is None else v for v in recorded],
+        np.float64,
+    )

@@ -26,7 +26,10 @@ MAX_LIST = 20
 
 def write(data: dict, arrays: dict, text: Text) -> list:
     """Weights (with their caveat), formulas, glossary and configuration."""
-    blocks = [Heading(text("appendix.weights")), Paragraph(text("appendix.not_explanations"), "note")]
+    blocks = [
+        Heading(text("appendix.weights")),
+        Paragraph(text("appendix.not_explanations"), "note"),
+    ]
     weights = data["weights"]
     if arrays.get("pictures") is not None:
         png = figures.weight_pictures(arrays["pictures"])

@@ -19,7 +19,9 @@ def write(data: dict, arrays: dict, text: Text) -> list:
     if not chosen:
         return blocks
     if not any(c["kind"] == "mistake" for c in chosen):
-        key = "cases.no_labels" if not data["probe"]["has_labels"] else "cases.none_wrong"
+        key = (
+            "cases.no_labels" if not data["probe"]["has_labels"] else "cases.none_wrong"
+        )
         blocks.append(Paragraph(text(key), "note"))
     for case in chosen:
         blocks += _case(data, arrays, case, text)
@@ -46,7 +48,9 @@ def _case(data: dict, arrays: dict, case: dict, text: Text) -> list:
     if data["methods"]:
         blocks.append(_figure(data, arrays, case, text))
         reasons = [_reason(data, r, text) for r in case["reasons"]]
-        blocks.append(Paragraph(text("cases.reasons_intro", method=_method(data, text))))
+        blocks.append(
+            Paragraph(text("cases.reasons_intro", method=_method(data, text)))
+        )
         blocks.append(Bullets(reasons))
     return blocks
 

@@ -46,7 +46,7 @@ def metric_label(text: Text, metric: str) -> str:
 
 
 def check_label(data: dict, text: Text, row: dict) -> str:
-    """"completeness (integrated gradients)" for a quality summary row."""
+    """ "completeness (integrated gradients)" for a quality summary row."""
     methods = str(row.get("method") or "").split("~")
     labels = [method_label(data, text, m) for m in methods if m]
     return text(
@@ -93,7 +93,7 @@ def fill_phrase(data: dict, text: Text) -> str:
 
 
 def step_phrase(data: dict, text: Text) -> str:
-    """"step 10 (epoch 2)"."""
+    """ "step 10 (epoch 2)"."""
     epoch = data.get("epoch")
     if epoch is None:
         return text("step_only", step=data["step"])

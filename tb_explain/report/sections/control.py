@@ -17,7 +17,9 @@ def write(data: dict, arrays: dict, text: Text) -> list:
         [text("control.step"), common.step_phrase(data, text)],
         [
             text("control.steps"),
-            text("control.steps_value", count=len(steps), first=steps[0], last=steps[-1]),
+            text(
+                "control.steps_value", count=len(steps), first=steps[0], last=steps[-1]
+            ),
         ],
         [text("control.generated"), data["generated"]],
     ]

@@ -106,7 +106,9 @@ def _image_importance(data: dict, arrays: dict, importance: dict, text) -> list:
     ]
     return [
         common.figure("class_maps", png, text, data, "drivers.maps_caption"),
-        Paragraph(text("drivers.regions", n=importance["n"], regions=text.join(regions))),
+        Paragraph(
+            text("drivers.regions", n=importance["n"], regions=text.join(regions))
+        ),
     ]
 
 

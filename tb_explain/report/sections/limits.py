@@ -17,7 +17,9 @@ def write(data: dict, arrays: dict, text: Text) -> list:
         blocks.append(Paragraph(text("limits.none_found")))
     blocks.append(Heading(text("limits.fixed")))
     caveats = text.items("limits.caveats")
-    caveats.insert(1, text("limits.baseline", baseline=common.baseline_phrase(data, text)))
+    caveats.insert(
+        1, text("limits.baseline", baseline=common.baseline_phrase(data, text))
+    )
     blocks.append(Bullets(caveats))
     return blocks
 

@@ -86,8 +86,10 @@ def relies_on(data: dict, text: Text) -> str:
         text("unit_share", unit=common.unit_label(text, u), share=text.pct(u["share"]))
         for u in top
     ]
-    key = "summary.relies_regions" if importance["kind"] == "regions" else (
-        "summary.relies_units"
+    key = (
+        "summary.relies_regions"
+        if importance["kind"] == "regions"
+        else ("summary.relies_units")
     )
     return text(
         key,

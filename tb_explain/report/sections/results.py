@@ -70,13 +70,20 @@ def _per_class(data: dict, perf: dict, text: Text) -> Table:
     rows = []
     for row in perf["per_class"]:
         precision = (
-            text.count(row["hits"], row["predicted"]) if row["predicted"] else text("na")
+            text.count(row["hits"], row["predicted"])
+            if row["predicted"]
+            else text("na")
         )
         recall = (
             text.count(row["hits"], row["support"]) if row["support"] else text("na")
         )
         rows.append(
-            [common.class_name(data, row["class"]), str(row["support"]), precision, recall]
+            [
+                common.class_name(data, row["class"]),
+                str(row["support"]),
+                precision,
+                recall,
+            ]
         )
     return Table(
         [text("class"), text("samples"), text("precision"), text("recall")],

@@ -65,8 +65,7 @@ def _settings(model: dict, text: Text) -> str:
         optimizer=optimizer.get("name") or text("na"),
         rate=text.num(rate) if isinstance(rate, (int, float)) else text("na"),
         loss=str(model.get("loss") or text("na")),
-        metrics=text.join([str(m) for m in model.get("metrics") or []])
-        or text("none"),
+        metrics=text.join([str(m) for m in model.get("metrics") or []]) or text("none"),
     )
 
 
@@ -101,7 +100,9 @@ def _training(data: dict, text: Text) -> list:
         return blocks
     png = figures.training_curves(logs, data["step"], common.axis(text, "axis.step"))
     blocks.append(common.figure("training", png, text, data, "model.curves_caption"))
-    blocks.append(Bullets([_change(name, points, text) for name, points in logs.items()]))
+    blocks.append(
+        Bullets([_change(name, points, text) for name, points in logs.items()])
+    )
     return blocks
 
 

@@ -21,7 +21,9 @@ def write(data: dict, arrays: dict, text: Text) -> list:
         blocks.append(_table(data, checks, text))
         blocks.append(Bullets([_outside(data, row, text) for row in checks]))
     if _has_perturbation(quality):
-        blocks.append(Paragraph(text("trust.fill", fill=common.fill_phrase(data, text))))
+        blocks.append(
+            Paragraph(text("trust.fill", fill=common.fill_phrase(data, text)))
+        )
     if arrays["quality"]:
         blocks.append(_histograms(data, arrays["quality"], checks, text))
     if quality["info"]:
