@@ -265,19 +265,7 @@ class App {
     }
     const sampleRequest = api.fetchSample(run.run, index, step);
     const inputRequest = this.loadInput(run.run, index);
-    const maps = {};
-    await Promise.all(options.methods.map(async (key) => {
-      const method = run.methods.find((m) => m.key === key) || {key};
-      try {
-        // Only the abs view depends on the sample's list of views.
-        const view = options.mode === 'abs' ?
-          viewFor(await viewsOf(sampleRequest, method), 'abs') : 'signed';
-        maps[key] = await api.fetchMap(
-          {run: run.run, method: key, sample: index, step, view});
-      } catch (error) {
-        maps[key] = {error};
-      }
-    }));
+    const maps = await fetchMaps(run, index, step, options, sampleRequest);
     let sample;
     let input = null;
     let inputError = null;
@@ -431,6 +419,28 @@ class App {
       this.reportUrl = null;
     }
   }
+}
+
+/**
+ * Fetches the maps of the methods shown, in parallel with the sample.
+ * @return {Promise<!Object<string, !Object>>} Per method key: {data, shape}
+ *     or {error}.
+ */
+async function fetchMaps(run, index, step, options, sampleRequest) {
+  const maps = {};
+  await Promise.all(options.methods.map(async (key) => {
+    const method = (run.methods || []).find((m) => m.key === key) || {key};
+    try {
+      // Only the abs view depends on the sample's list of views.
+      const view = options.mode === 'abs' ?
+        viewFor(await viewsOf(sampleRequest, method), 'abs') : 'signed';
+      maps[key] = await api.fetchMap(
+        {run: run.run, method: key, sample: index, step, view});
+    } catch (error) {
+      maps[key] = {error};
+    }
+  }));
+  return maps;
 }
 
 async function viewsOf(sampleRequest, method) {

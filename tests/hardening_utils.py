@@ -44,8 +44,10 @@ GOOD_RUNS = ("images/explain", "tabular/explain")
 BROKEN_RUNS = {
     "truncated": "truncated/explain",
     "newer": "newer/explain",
+    "garbled": "garbled/explain",
     "config_only": "config_only/explain",
 }
+OLDER_RUN = "older/explain"
 SCHEMA_STEPS = (0, 5, 10)
 
 
@@ -103,6 +105,12 @@ def write_newer_schema_run(run_dir: str, version: int = 99) -> None:
         summary.SCHEMA_VERSION = saved
 
 
+def write_metadata_run(run_dir: str, content) -> None:
+    """A schema run whose tags carry ``content(encoding)`` as plugin content."""
+    with patched(summary, "metadata_content", content):
+        write_schema_run(run_dir, n=4, steps=(0, 5))
+
+
 def write_config_only_run(run_dir: str) -> None:
     """Only ``run/config``: a callback stopped right after it started."""
     source = os.path.join(run_dir, "_full")
@@ -135,8 +143,10 @@ def write_hardening_logdir(logdir: str) -> dict:
 
     Runs: ``images`` and ``tabular`` (good), :data:`HOSTILE_RUN` (hostile
     names everywhere), ``truncated`` (its event file cut mid-record),
-    ``newer`` (schema version 99), ``config_only`` (only ``run/config``),
-    ``empty`` (an empty folder) and ``notes`` (a text file, no events).
+    ``newer`` (schema version 99), ``garbled`` (unreadable metadata),
+    ``older`` (metadata without a version, read as version 0),
+    ``config_only`` (only ``run/config``), ``empty`` (an empty folder) and
+    ``notes`` (a text file, no events).
 
     Args:
         logdir: An empty folder.
@@ -152,10 +162,15 @@ def write_hardening_logdir(logdir: str) -> dict:
     }
     written[HOSTILE_RUN] = write_hostile_run(os.path.join(logdir, HOSTILE_RUN_DIR))
     truncated = os.path.join(logdir, "truncated")
-    write_schema_run(truncated, n=4, steps=SCHEMA_STEPS)
+    written["truncated/explain"] = write_schema_run(truncated, n=4, steps=SCHEMA_STEPS)
     cut = 37
     truncate(event_file(os.path.join(truncated, "explain")), cut)
     write_newer_schema_run(os.path.join(logdir, "newer"))
+    write_metadata_run(os.path.join(logdir, "garbled"), lambda _: b"\xff{not json")
+    write_metadata_run(
+        os.path.join(logdir, "older"),
+        lambda encoding: json.dumps({"encoding": encoding}).encode(),
+    )
     write_config_only_run(os.path.join(logdir, "config_only"))
     os.makedirs(os.path.join(logdir, "empty", "explain"))
     os.makedirs(os.path.join(logdir, "notes", "explain"))
@@ -285,7 +300,8 @@ def hardening_server(tmp_path_factory, start_server):
             handle.write(SECRET + b"\n")
         _BUILT[logdir] = {**info, "logdir": logdir, "secret_path": secret_path}
     server = start_server(logdir)
-    wait_for_runs(server, GOOD_RUNS + (HOSTILE_RUN,) + tuple(BROKEN_RUNS.values()))
+    expected = GOOD_RUNS + (HOSTILE_RUN, OLDER_RUN, *BROKEN_RUNS.values())
+    wait_for_runs(server, expected)
     return server, _BUILT[logdir]
 
 

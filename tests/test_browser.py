@@ -11,6 +11,7 @@ main views are saved to ``docs/screenshots/``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -354,10 +355,15 @@ def test_report_view_previews_and_downloads(tab):
         assert "<html" in handle.read(4000).lower()
     screenshot(tab, "report-view.png")
 
-    # A format changes what the download fetches, not the preview.
+    # Other formats download from the route itself, with the server's name.
     tab.locator(".view-controls select").nth(1).select_option("json")
     href = tab.locator("a.download").get_attribute("href")
-    assert "format=json" in href and "lang=en" in href and "step=45" in href
+    assert href.startswith("report?") and "format=json" in href
+    with tab.page.expect_download(timeout=60_000) as info:
+        tab.locator("a.download").click()
+    assert info.value.suggested_filename == "digits-45-report.json"
+    with open(info.value.path(), encoding="utf-8") as handle:
+        assert json.load(handle)
     tab.locator(".view-controls select").nth(1).select_option("html")
     tab.assert_clean()
 

@@ -137,7 +137,7 @@ def test_model_overview_and_config(callback_logdir):
     assert [layer["class"] for layer in overview["layers"]] == [
         "Conv2D",
         "Conv2D",
-        "GlobalAveragePooling2D",
+        "Flatten",
         "Dense",
     ]
     assert overview["optimizer"]["name"] == "Adam"

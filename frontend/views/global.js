@@ -196,6 +196,9 @@ function logsSection(detail) {
   return section(title, [el('div', {className: 'charts'}, charts)], 'logs');
 }
 
+const QUALITY_HEADERS = ['metric', 'method', 'value', 'interval', 'n', 'rule',
+  'status'];
+
 function qualitySection(run, quality) {
   const title = 'Explanation quality over training (probe level)';
   if (!quality || quality.error) {
@@ -207,9 +210,38 @@ function qualitySection(run, quality) {
     return section(title, [note(run.has_quality === false ?
       'Quality was not computed for this run.' : 'No quality figures yet.')]);
   }
-  const labels = Object.fromEntries((run.methods || []).map((m) =>
-    [m.key, nameOf(m.label, m.key)]));
   const summary = quality.summary || {};
+  const last = steps[steps.length - 1];
+  const latest = [...(summary[String(last)] || [])]
+    .sort((a, b) => severity(a) - severity(b));
+  const judged = new Set(latest.filter((f) => JUDGED.includes(f.status))
+    .map((f) => String(f.metric)));
+  const metrics = Object.entries(seriesByMetric(summary, steps));
+  const chart = ([metric, methods]) => qualityChart(run, metric, methods, steps);
+  const row = (f) => qualityRow(run, f);
+  const ruled = latest.filter((f) => JUDGED.includes(f.status));
+  const described = latest.filter((f) => !JUDGED.includes(f.status));
+  const others = metrics.filter(([metric]) => !judged.has(metric));
+  return section(title, [
+    el('h4', {text: `At step ${last}`}),
+    ruled.length ? table(QUALITY_HEADERS, ruled.map(row)) : null,
+    el('div', {className: 'charts'}, metrics
+      .filter(([metric]) => judged.has(metric)).map(chart)),
+    others.length || described.length ? el('details', {}, [
+      el('summary', {text: 'Descriptive figures (no pass/fail rule)'}),
+      described.length ? table(QUALITY_HEADERS, described.map(row)) : null,
+      el('div', {className: 'charts'}, others.map(chart)),
+    ]) : null,
+  ], 'quality-over-time');
+}
+
+function severity(figure) {
+  const rank = ['fail', 'warn', 'pass'].indexOf(figure.status);
+  return rank < 0 ? 3 : rank;
+}
+
+/** metric -> method -> step -> [value, low, high]. */
+function seriesByMetric(summary, steps) {
   const byMetric = {};
   for (const step of steps) {
     for (const figure of summary[String(step)] || []) {
@@ -221,51 +253,37 @@ function qualitySection(run, quality) {
       series.set(step, [toNumber(figure.value), ...interval]);
     }
   }
-  const last = steps[steps.length - 1];
-  const latest = summary[String(last)] || [];
-  const judged = new Set(latest.filter((f) => JUDGED.includes(f.status))
-    .map((f) => String(f.metric)));
-  const chart = ([metric, methods]) => lineChart({
+  return byMetric;
+}
+
+function qualityChart(run, metric, methods, steps) {
+  return lineChart({
     title: metric.replaceAll('_', ' '),
     x: steps,
     series: Object.entries(methods).map(([key, values]) => {
       const at = (s, k) => (values.get(s) || [NaN, NaN, NaN])[k];
       return {
-        name: labels[key] || key,
+        name: methodLabel(run, key),
         values: steps.map((s) => at(s, 0)),
         band: [steps.map((s) => at(s, 1)), steps.map((s) => at(s, 2))],
         colour: methodColour(run, key),
       };
     }),
   });
-  const metrics = Object.entries(byMetric);
-  const severity = (f) => {
-    const rank = ['fail', 'warn', 'pass'].indexOf(f.status);
-    return rank < 0 ? 3 : rank;
-  };
-  const row = (f) => [
-    String(f.metric).replaceAll('_', ' '), labels[f.method] || String(f.method),
-    toNumber(f.value), intervalText(f.interval),
-    f.n === null || f.n === undefined ? '—' : String(f.n), nameOf(f.rule, '—'),
-    badge(f.status),
+}
+
+function qualityRow(run, figure) {
+  return [
+    String(figure.metric).replaceAll('_', ' '), methodLabel(run, figure.method),
+    toNumber(figure.value), intervalText(figure.interval),
+    figure.n === null || figure.n === undefined ? '—' : String(figure.n),
+    nameOf(figure.rule, '—'), badge(figure.status),
   ];
-  const headers = ['metric', 'method', 'value', 'interval', 'n', 'rule',
-    'status'];
-  const ordered = [...latest].sort((a, b) => severity(a) - severity(b));
-  const ruled = ordered.filter((f) => JUDGED.includes(f.status));
-  const described = ordered.filter((f) => !JUDGED.includes(f.status));
-  const others = metrics.filter(([metric]) => !judged.has(metric));
-  return section(title, [
-    el('h4', {text: `At step ${last}`}),
-    ruled.length ? table(headers, ruled.map(row)) : null,
-    el('div', {className: 'charts'}, metrics
-      .filter(([metric]) => judged.has(metric)).map(chart)),
-    others.length || described.length ? el('details', {}, [
-      el('summary', {text: 'Descriptive figures (no pass/fail rule)'}),
-      described.length ? table(headers, described.map(row)) : null,
-      el('div', {className: 'charts'}, others.map(chart)),
-    ]) : null,
-  ], 'quality-over-time');
+}
+
+function methodLabel(run, key) {
+  const method = (run.methods || []).find((m) => m.key === key);
+  return method ? nameOf(method.label, key) : String(key);
 }
 
 function intervalText(interval) {

@@ -474,10 +474,10 @@ def report_impl(
         comes back from the builder as a zip archive and is sent as one.
 
     Raises:
-        errors.NotFoundError: When the report builder is not installed, or
-            the run or step does not exist.
+        errors.NotFoundError: When the run or step does not exist.
     """
-    builder = _report_module()
+    from tb_explain import report as builder
+
     covered = data.step(step)
     body = builder.build_for_reader(
         data.reader, format=report_format, lang=lang, step=step
@@ -491,20 +491,3 @@ def report_impl(
         if not filename.endswith(".zip"):
             filename = filename.rsplit(".", 1)[0] + ".zip"
     return body, filename, content_type
-
-
-def _report_module():
-    try:
-        from tb_explain import report
-    except ImportError as error:
-        raise errors.NotFoundError(
-            f"The report builder cannot be imported: {error}"
-        ) from error
-    missing = [
-        name for name in ("build_for_reader", "filename") if not hasattr(report, name)
-    ]
-    if missing:
-        raise errors.NotFoundError(
-            f"The report builder in this installation lacks {missing!r}."
-        )
-    return report
