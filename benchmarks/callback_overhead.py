@@ -32,25 +32,10 @@ import tensorflow as tf  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 from _common import load_digit_images  # noqa: E402
+from digits_workflow import cnn_model as cnn  # noqa: E402
 
 import tb_explain as tbe  # noqa: E402
 from tb_explain import callbacks  # noqa: E402
-
-
-def cnn(shape) -> keras.Model:
-    """The digits CNN of the examples."""
-    model = keras.Sequential(
-        [
-            keras.Input(shape),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
 
 
 class Timed(tbe.ExplainCallback):

@@ -6,7 +6,7 @@ written by the real callback (``callback_logdir``), plus runs written through
 run, and a run whose names are hostile). One ``tensorboard`` process, one
 browser page. The page opens TensorBoard's own shell at ``/#explain``; our
 tab is the iframe ``data/plugin_entry.html?name=explain``. Screenshots of the
-main views are saved to ``docs/screenshots/``.
+main views are saved to ``$TBE_SCREENSHOT_DIR`` (a temporary folder by default).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
 
 import pytest
@@ -32,7 +33,12 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCREENSHOTS = os.path.join(REPO, "docs", "screenshots")
+# Screenshots go to a temporary folder unless TBE_SCREENSHOT_DIR names one:
+# `TBE_SCREENSHOT_DIR=docs/screenshots pytest tests/test_browser.py` refreshes
+# the README's pictures.
+SCREENSHOTS = os.environ.get("TBE_SCREENSHOT_DIR") or tempfile.mkdtemp(
+    prefix="tbe-screenshots-"
+)
 
 IMAGES = "images/explain"
 TABULAR = "tabular/explain"
