@@ -12,6 +12,7 @@ measured in a fresh subprocess (``ru_maxrss``).
 """
 
 import argparse
+import importlib.util
 import os
 import resource
 import subprocess
@@ -160,11 +161,24 @@ def tf_explain_rate(model, x):
 
 
 def memory_case(batch_size):
-    """Prints the peak RSS growth (MiB) of IG on the 64x64x3 CNN."""
+    """Prints the peak RSS growth (MiB) of IG on the 64x64x3 CNN.
+
+    ``batch_size`` 0 measures tf-explain's IntegratedGradients instead.
+    """
     model, x = four_block_cnn()
-    attribute(model, x[:2], n_steps=2, batch_size=batch_size)
+    if batch_size == 0:
+        from tf_explain.core.integrated_gradients import IntegratedGradients
+
+        def run(count, steps):
+            IntegratedGradients().explain((x[:count], None), model, 0, n_steps=steps)
+    else:
+
+        def run(count, steps):
+            attribute(model, x[:count], n_steps=steps, batch_size=batch_size)
+
+    run(2, 2)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    attribute(model, x[:N], n_steps=N_STEPS, batch_size=batch_size)
+    run(N, N_STEPS)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(after / 1024, (after - before) / 1024)
 
@@ -173,7 +187,8 @@ def memory_row(batch_size):
     command = [sys.executable, __file__, "--memory-case", str(batch_size)]
     output = subprocess.run(command, capture_output=True, text=True, check=True)
     peak, growth = output.stdout.split()[-2:]
-    return f"  batch_size={batch_size:<5} peak RSS {float(peak):7.0f} MiB, " + (
+    name = f"batch_size={batch_size}" if batch_size else "tf-explain"
+    return f"  {name:<16} peak RSS {float(peak):7.0f} MiB, " + (
         f"growth during IG {float(growth):6.0f} MiB"
     )
 
@@ -198,13 +213,22 @@ def main():
     print("\nPeak memory, 4-block CNN 64x64x3, IG N=64 n_steps=50:")
     for batch_size in (64, 1024):
         print(memory_row(batch_size))
+    if importlib.util.find_spec("tf_explain") is not None:
+        print(memory_row(0))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory-case", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tf-explain-site",
+        help="folder holding tf-explain (benchmarks/install_tf_explain.sh)",
+    )
     arguments = parser.parse_args()
-    if arguments.memory_case:
+    if arguments.tf_explain_site:
+        sys.path.insert(0, arguments.tf_explain_site)
+        os.environ["PYTHONPATH"] = arguments.tf_explain_site
+    if arguments.memory_case is not None:
         memory_case(arguments.memory_case)
     else:
         main()

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 
 import pytest
 from fixtures_logdirs import write_schema_run
@@ -185,16 +184,14 @@ def screenshot(tab: Tab, name: str, height: int = 900) -> None:
 
 
 def test_a_256_sample_gallery_renders_fast_and_filters(tab):
-    start = time.monotonic()
     tab.pick_run(IMAGES)
     tab.view("samples")
     tab.locator(".gallery-count").filter(
         has_text=f"{IMAGE_PROBES} of {IMAGE_PROBES}"
     ).wait_for()
     assert tab.locator(".card").count() == IMAGE_PROBES
+    # How fast is measured by benchmarks/plugin_latency.py, not here.
     tab.locator('canvas.heatmap[data-method="smoothgrad"]').wait_for()
-    elapsed = time.monotonic() - start
-    assert elapsed < 10, f"first heatmap after {elapsed:.1f} s"
     # Thumbnails are drawn lazily: the first ones are, the last are not yet.
     tab.frame.wait_for_function(
         "() => [...document.querySelectorAll('canvas.thumb')].slice(0, 4)"

@@ -29,8 +29,9 @@ Routes (all GET, no side effects; errors are ``InvalidArgumentError`` 400 or
   report as an attachment.
 
 ``step`` defaults to the last complete step (one with its ``step/info``). A
-run written by a newer schema is 404 on every route. Every data response carries an ``ETag``
-made of the request and the run's ``(tags, max step, max wall time)``, with
+run written by a newer schema is 404 on every route. Every data response
+carries an ``ETag`` made of the request and the run's ``(tags, max step, max
+wall time)``, with
 ``Cache-Control: no-cache``: the browser revalidates, and an unchanged run
 answers 304 without reading anything.
 """
