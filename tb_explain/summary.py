@@ -501,6 +501,18 @@ class RunReader:
             return []
         return [d.step for d in self.read_encoded(tag)]
 
+    def explained_steps(self) -> list[int]:
+        """Steps explained completely: ``predictions`` with their ``step/info``.
+
+        ``step/info`` is written last at each step, so a step cut short (a
+        crash, a truncated event file) is left out.
+        """
+        steps = self.steps(PREDICTIONS)
+        if STEP_INFO not in self._series:
+            return steps
+        complete = set(self.steps(STEP_INFO))
+        return [step for step in steps if step in complete]
+
     def at(self, tag: str, step: int | None = None) -> Datum:
         """The value of ``tag`` at ``step`` (the last step when None).
 

@@ -125,6 +125,19 @@ def test_truncated_run_serves_its_complete_steps_with_true_values(hardened):
     )
 
 
+def test_truncated_run_report_covers_its_last_complete_step(hardened):
+    server, _ = hardened
+    path = hu.route_path("report", run=TRUNCATED, format="json")
+    status, headers, body = server.get(path)
+    assert status == 200, body[:300]
+    assert "truncated-5-report.json" in headers["Content-Disposition"]
+    facts = json.loads(body)
+    assert facts["step"] == 5
+    assert set(facts["methods"]) == {"integrated_gradients", "smoothgrad"}
+    status, _, body = server.get(hu.route_path("report", run=TRUNCATED, step=10))
+    assert status == 404 and b"step 10" in body, body[:300]
+
+
 def test_broken_runs_never_answer_5xx_and_good_runs_keep_working(hardened):
     server, _ = hardened
     runs = (*hu.BROKEN_RUNS.values(), "empty/explain", "notes/explain")

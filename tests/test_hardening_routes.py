@@ -189,6 +189,11 @@ def _cases(route: str) -> list[Case]:
             cases.append(Case(with_value(LONG_TEXT), 400, f"'{name}'"))
             cases.append(Case(with_value("x" * 1025), 400, f"'{name}'"))
     cases += _unknown_cases(route, valid)
+    if not ROUTES[route]:
+        # A route without parameters ignores whatever it is given.
+        for value in (*TRAVERSAL_RUNS, *BAD_INTS[:8], LONG_TEXT):
+            query = {"run": value, "step": value, "sample": [value, value]}
+            cases.append(Case(hu.route_path(route, **query), 200, None))
     # Parameters the route does not read are ignored.
     cases.append(Case(hu.route_path(route, **valid, junk=LONG_TEXT), 200, None))
     return cases

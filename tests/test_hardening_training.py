@@ -82,6 +82,7 @@ def assert_readable(logdir, complete_steps, methods_at_last):
         ("quality", {}),
         ("map", {"method": "gradients", "sample": 1, "step": complete_steps[0]}),
         ("global", {"method": "gradients", "step": complete_steps[0]}),
+        ("report", {"format": "json"}),
     ):
         assert route_status(client, route, **query) == 200, route
     return reader, client

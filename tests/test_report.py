@@ -545,3 +545,20 @@ def test_callback_runs_report_the_models_own_accuracy(callback_logdir, run):
     if run == "cancer":
         top = data["importance"]["top"][0]["name"]
         assert top in page
+
+
+def test_report_covers_the_last_complete_step_of_a_cut_run(tmp_path):
+    """A run cut after a step's predictions but before its step/info."""
+    import glob
+
+    from fixtures_logdirs import write_schema_run
+
+    write_schema_run(str(tmp_path / "cut"), n=4, steps=(0, 5, 10))
+    (events,) = glob.glob(str(tmp_path / "cut" / "explain" / "events*"))
+    with open(events, "rb") as f:
+        data = f.read()
+    with open(events, "wb") as f:
+        f.write(data[:-37])
+    built = json.loads(report.build(str(tmp_path), format="json"))
+    assert built["step"] == 5
+    assert built["methods"] == ["integrated_gradients", "smoothgrad"]

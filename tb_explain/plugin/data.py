@@ -301,11 +301,9 @@ class RunData:
         """
         if not self.has(tag):
             return []
-        steps = [d.step for d in self.read(tag)]
-        if tag == summary.PREDICTIONS and self.has(summary.STEP_INFO):
-            complete = {d.step for d in self.read(summary.STEP_INFO)}
-            steps = [s for s in steps if s in complete]
-        return steps
+        if tag == summary.PREDICTIONS:
+            return self.reader.explained_steps()
+        return [d.step for d in self.read(tag)]
 
     def step(self, step: int | None) -> int:
         """``step``, checked to exist, or the last step when None."""

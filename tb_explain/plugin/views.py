@@ -478,9 +478,11 @@ def report_impl(
     """
     from tb_explain import report as builder
 
+    # The step the tab would show (the last complete one), so that the report
+    # and its file name cover the same step.
     covered = data.step(step)
     body = builder.build_for_reader(
-        data.reader, format=report_format, lang=lang, step=step
+        data.reader, format=report_format, lang=lang, step=covered
     )
     filename = builder.filename(data.run, covered, report_format)
     content_type = REPORT_TYPES[report_format]

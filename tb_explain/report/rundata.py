@@ -137,7 +137,7 @@ def resolve_step(reader, step: int | None) -> int:
         ValueError: When the run has no predictions or ``step`` was not
             written.
     """
-    steps = reader.steps(summary.PREDICTIONS)
+    steps = reader.explained_steps()
     if not steps:
         raise ValueError(
             f"Run {reader.run!r} has no predictions yet, so there is nothing to "
@@ -178,7 +178,7 @@ def load(reader, step: int | None = None, logdir: str | None = None) -> RunData:
     return RunData(
         run=display_name(reader.run, logdir),
         step=step,
-        steps=reader.steps(summary.PREDICTIONS),
+        steps=reader.explained_steps(),
         config=config,
         model=_optional_first(reader, summary.RUN_MODEL) or {},
         info=reader.step_info(step),
