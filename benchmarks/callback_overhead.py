@@ -95,7 +95,7 @@ def evaluations_per_sample(callback) -> int:
     for method in callback.methods:
         options = method.options
         if method.name == "integrated_gradients":
-            count += options.get("n_steps", 50) + 1
+            count += options.get("n_steps", 50)
         elif method.name == "smoothgrad":
             count += options.get("n_samples", 25)
         else:
