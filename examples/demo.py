@@ -66,6 +66,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.exit(main())
