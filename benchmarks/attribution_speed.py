@@ -7,14 +7,18 @@ For three models (a digits CNN at 28x28, a 4-block CNN at 64x64x3, a
 (N=64 samples, n_steps=50) divided by the floor: samples per second of one
 compiled input-gradient pass at batch 256 on the same model. The same ratio
 is shown for a naive per-sample loop and, when importable, tf-explain. Then
-the peak memory of the 64x64x3 case at two ``batch_size`` values, each
-measured in a fresh subprocess (``ru_maxrss``).
+the peak memory of the 64x64x3 case at two ``batch_size`` values (and for
+tf-explain), each measured in a fresh subprocess: the peak resident set
+(``VmHWM``, reset just before) and its growth during the attribution.
+
+tf-explain runs from a side folder, never from .venv:
+``bash benchmarks/install_tf_explain.sh /tmp/tfx`` then
+``--tf-explain-site /tmp/tfx``.
 """
 
 import argparse
 import importlib.util
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -144,20 +148,39 @@ def naive_rate(model, x):
 
 
 def tf_explain_rate(model, x):
-    """Evaluations/s of tf-explain's IntegratedGradients, or a reason."""
+    """Evaluations/s of tf-explain's IntegratedGradients, or a reason.
+
+    Times its computation (interpolation and the batched gradient) and not
+    its picture making, which only accepts images.
+    """
     try:
         from tf_explain.core.integrated_gradients import IntegratedGradients
     except ImportError as error:
         return f"not importable ({error})"
-    explainer = IntegratedGradients()
 
     def run():
-        explainer.explain((x[:N], None), model, class_index=0, n_steps=N_STEPS)
+        path = IntegratedGradients.generate_interpolations(x[:N], N_STEPS)
+        IntegratedGradients.get_integrated_gradients(path, model, 0, N_STEPS).numpy()
 
     try:
         return N * N_STEPS / best_time(run, repeats=1)
     except Exception as error:  # a peer tool failing is a result to report
-        return f"failed: {type(error).__name__}: {error}"
+        return f"failed: {type(error).__name__}: {str(error)[:80]}"
+
+
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+def _reset_peak() -> None:
+    # Linux: writing 5 resets VmHWM, the peak resident set, to the current RSS.
+    # ru_maxrss cannot be used: a child inherits its parent's peak across exec.
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+        f.write("5")
 
 
 def memory_case(batch_size):
@@ -170,17 +193,19 @@ def memory_case(batch_size):
         from tf_explain.core.integrated_gradients import IntegratedGradients
 
         def run(count, steps):
-            IntegratedGradients().explain((x[:count], None), model, 0, n_steps=steps)
+            path = IntegratedGradients.generate_interpolations(x[:count], steps)
+            IntegratedGradients.get_integrated_gradients(path, model, 0, steps)
     else:
 
         def run(count, steps):
             attribute(model, x[:count], n_steps=steps, batch_size=batch_size)
 
     run(2, 2)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _reset_peak()
+    before = _status_mib("VmRSS")
     run(N, N_STEPS)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(after / 1024, (after - before) / 1024)
+    peak = _status_mib("VmHWM")
+    print(peak, peak - before)
 
 
 def memory_row(batch_size):

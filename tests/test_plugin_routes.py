@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.parse
 
 import numpy as np
@@ -23,6 +24,7 @@ from tensorboard.plugins.core import core_plugin
 from werkzeug import test as werkzeug_test
 
 from tb_explain.plugin import assets, params
+from tb_explain.plugin import data as plugin_data
 from tb_explain.plugin.loader import ExplainLoader
 
 PREFIX = "/data/plugin/explain/"
@@ -362,6 +364,8 @@ def test_etag_changes_when_a_step_is_added(tmp_path):
     assert json.loads(before.get_data())["step"] == 0
     write_schema_run(os.path.join(logdir, "grow"), n=2, steps=(3,))
     multiplexer.Reload()
+    # The plugin reuses its listing of runs and tags for ListingCache.ttl.
+    time.sleep(plugin_data.ListingCache().ttl + 0.1)
     after = client.get(
         PREFIX + "samples",
         query_string={"run": "grow/explain"},

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import logging
 import threading
+import time
 import warnings
 from typing import Any
 
@@ -148,6 +149,38 @@ class _ListedOnce:
         return self._provider.read_tensors(ctx, **kwargs)
 
 
+class ListingCache:
+    """The plugin's listing of every run and tag, reused for ``ttl`` seconds.
+
+    Each call to TensorBoard's Rust data server costs about 45 ms on loopback
+    (measured with ``benchmarks/plugin_latency.py``), and every route needs
+    the listing first; reusing it for a second makes most requests need no
+    call at all. New steps show up at most ``ttl`` seconds late.
+
+    Args:
+        ttl: Seconds a listing is reused.
+    """
+
+    def __init__(self, ttl: float = 1.0):
+        self.ttl = ttl
+        self._entries = {}
+        self._lock = threading.Lock()
+
+    def get(self, provider, ctx, experiment_id: str) -> dict:
+        """``{run: {tag: TensorTimeSeries}}`` of the explain plugin."""
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(experiment_id)
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[1]
+        listing = provider.list_tensors(
+            ctx, experiment_id=experiment_id, plugin_name=summary.PLUGIN_NAME
+        )
+        with self._lock:
+            self._entries[experiment_id] = (now, listing)
+        return listing
+
+
 class Source:
     """What one request may read: the provider, its context and the cache.
 
@@ -156,22 +189,29 @@ class Source:
         ctx: The request context (``plugin_util.context(environ)``).
         experiment_id: The experiment (``plugin_util.experiment_id(environ)``).
         cache: The plugin's :class:`BoundedCache`.
+        listings: The plugin's :class:`ListingCache` (None: list every time).
     """
 
-    def __init__(self, provider, ctx, experiment_id: str, cache: BoundedCache):
+    def __init__(
+        self,
+        provider,
+        ctx,
+        experiment_id: str,
+        cache: BoundedCache,
+        listings: ListingCache | None = None,
+    ):
         self.provider = provider
         self.ctx = ctx
         self.experiment_id = experiment_id
         self.cache = cache
+        self._listings = listings or ListingCache(ttl=0.0)
         self._listing = None
 
     def listing(self) -> dict:
         """``{run: {tag: TensorTimeSeries}}`` of the explain plugin."""
         if self._listing is None:
-            self._listing = self.provider.list_tensors(
-                self.ctx,
-                experiment_id=self.experiment_id,
-                plugin_name=summary.PLUGIN_NAME,
+            self._listing = self._listings.get(
+                self.provider, self.ctx, self.experiment_id
             )
         return self._listing
 

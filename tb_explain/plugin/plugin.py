@@ -72,6 +72,7 @@ class ExplainPlugin(base_plugin.TBPlugin):
     def __init__(self, context: base_plugin.TBContext):
         self._provider = context.data_provider
         self._cache = data.BoundedCache()
+        self._listings = data.ListingCache()
 
     def get_plugin_apps(self) -> dict:
         """The WSGI apps of the routes, by path under the plugin's prefix."""
@@ -113,6 +114,7 @@ class ExplainPlugin(base_plugin.TBPlugin):
             plugin_util.context(request.environ),
             plugin_util.experiment_id(request.environ),
             self._cache,
+            self._listings,
         )
 
     def _run_data(self, request) -> data.RunData:
