@@ -43,7 +43,12 @@ class Timed(tbe.ExplainCallback):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.explain_seconds, self.quality_seconds = [], []
+        self.explain_seconds, self.quality_seconds, self.epoch_seconds = [], [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        started = time.perf_counter()
+        super().on_epoch_end(epoch, logs)
+        self.epoch_seconds.append(time.perf_counter() - started)
 
     def _explain(self, step, kind):
         started = time.perf_counter()
@@ -118,6 +123,7 @@ def measure(name, x, y, epochs, probe_size=32) -> dict:
             x, y, epochs=epochs, batch_size=64, verbose=0, callbacks=[explain, clock]
         )
     without, with_ = np.median(plain.times[1:]), np.median(clock.times[1:])
+    own = np.median(explain.epoch_seconds[1:])
     attribution = np.median(explain.explain_seconds[1:])
     quality = np.median(explain.quality_seconds[1:-1] or explain.quality_seconds)
     floor = probe_size * evaluations_per_sample(explain) / floor_rate(model, x)
@@ -126,6 +132,8 @@ def measure(name, x, y, epochs, probe_size=32) -> dict:
         "without": without,
         "with": with_,
         "overhead": 100 * (with_ - without) / without,
+        "own": own,
+        "share": 100 * own / without,
         "attribution": attribution,
         "quality": quality,
         "vs_floor": attribution / floor,

@@ -507,11 +507,8 @@ class RunReader:
         ``step/info`` is written last at each step, so a step cut short (a
         crash, a truncated event file) is left out.
         """
-        steps = self.steps(PREDICTIONS)
-        if STEP_INFO not in self._series:
-            return steps
-        complete = set(self.steps(STEP_INFO))
-        return [step for step in steps if step in complete]
+        info = self.steps(STEP_INFO) if STEP_INFO in self._series else None
+        return complete_steps(self.steps(PREDICTIONS), info)
 
     def at(self, tag: str, step: int | None = None) -> Datum:
         """The value of ``tag`` at ``step`` (the last step when None).
@@ -558,6 +555,19 @@ class RunReader:
         keys = [m["key"] for m in self.config().get("methods", [])]
         present = {t.split("/")[1] for t in self._series if t.startswith("attr")}
         return [k for k in keys if k in present]
+
+
+def complete_steps(prediction_steps: list[int], info_steps: list[int] | None) -> list:
+    """The prediction steps whose ``step/info`` (written last) exists.
+
+    Args:
+        prediction_steps: Steps of ``predictions``.
+        info_steps: Steps of ``step/info``, or None for a run without it.
+    """
+    if info_steps is None:
+        return list(prediction_steps)
+    complete = set(info_steps)
+    return [step for step in prediction_steps if step in complete]
 
 
 def _default_context():

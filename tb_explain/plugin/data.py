@@ -341,9 +341,11 @@ class RunData:
         """
         if not self.has(tag):
             return []
-        if tag == summary.PREDICTIONS:
-            return self.reader.explained_steps()
-        return [d.step for d in self.read(tag)]
+        steps = [d.step for d in self.read(tag)]
+        if tag != summary.PREDICTIONS:
+            return steps
+        info = self.steps(summary.STEP_INFO) if self.has(summary.STEP_INFO) else None
+        return summary.complete_steps(steps, info)
 
     def step(self, step: int | None) -> int:
         """``step``, checked to exist, or the last step when None."""
