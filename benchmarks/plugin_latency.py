@@ -106,11 +106,11 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 @contextlib.contextmanager
-def tensorboard(logdir: str):
+def tensorboard(logdir: str, *flags: str):
     """A tensorboard process on 127.0.0.1; yields ``(url, pid)``."""
     port = _free_port()
     command = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--port", str(port), *flags]
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -241,6 +241,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--logdir", default=None)
+    parser.add_argument(
+        "--cache-mb", type=int, default=None, help="passed as --explain_cache_mb"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as scratch:
@@ -253,7 +256,8 @@ def main() -> None:
         with tensorboard(empty) as (_, pid):
             time.sleep(3)
             baseline = resident_bytes(pid)
-        with tensorboard(logdir) as (url, pid):
+        flags = [] if args.cache_mb is None else [f"--explain_cache_mb={args.cache_mb}"]
+        with tensorboard(logdir, *flags) as (url, pid):
             load_s = wait_loaded(url)
             loaded = resident_bytes(pid)
             cold = {

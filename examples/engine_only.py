@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import load_digit_images  # noqa: E402
+from digits_workflow import cnn_model  # noqa: E402
 
 import tb_explain as tbe  # noqa: E402
 
@@ -26,19 +27,9 @@ logger = logging.getLogger("engine_only")
 
 
 def train(x, y, epochs: int) -> keras.Model:
-    """A small CNN, trained for a few epochs."""
+    """The CNN of the digits workflow, trained for a few epochs."""
     keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [
-            keras.Input(x.shape[1:]),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = cnn_model(x.shape[1:])
     model.fit(x, y, epochs=epochs, batch_size=64, verbose=0)
     return model
 

@@ -54,3 +54,15 @@ def test_load_returns_the_plugin_with_an_iframe_tab(tmp_path):
     assert metadata_.es_module_path == "/index.js"
     assert metadata_.tab_name == "Explain"
     assert "/index.js" in plugin.get_plugin_apps()
+
+
+def test_cache_flag_defaults_and_rejects_negative_values(tmp_path):
+    from tensorboard.plugins import base_plugin
+
+    from tb_explain.plugin.loader import DEFAULT_CACHE_MB
+
+    logdir = ["--logdir", str(tmp_path)]
+    assert configured_flags(logdir).explain_cache_mb == DEFAULT_CACHE_MB
+    assert configured_flags([*logdir, "--explain_cache_mb", "8"]).explain_cache_mb == 8
+    with pytest.raises(base_plugin.FlagsError, match="explain_cache_mb"):
+        configured_flags([*logdir, "--explain_cache_mb", "-1"])

@@ -15,6 +15,7 @@ from tb_explain.summary import PLUGIN_NAME
 logger = logging.getLogger(__name__)
 
 KEEP_ALL = 0
+DEFAULT_CACHE_MB = 96
 
 
 class ExplainLoader(base_plugin.TBLoader):
@@ -31,12 +32,34 @@ class ExplainLoader(base_plugin.TBLoader):
         ``tensorboard --logdir logs --samples_per_plugin explain=5`` keeps 5.
     """
 
+    def define_flags(self, parser) -> None:
+        """Adds ``--explain_cache_mb``: the plugin's cache of decoded maps.
+
+        Args:
+            parser: TensorBoard's ``argparse.ArgumentParser``.
+        """
+        parser.add_argument(
+            "--explain_cache_mb",
+            type=int,
+            default=DEFAULT_CACHE_MB,
+            help="Memory (MiB) the Explain tab may keep of maps it has read, so "
+            "that moving the step slider needs no data-server call; lower it "
+            f"for very large logdirs, 0 to keep none. (default: {DEFAULT_CACHE_MB})",
+        )
+
     def fix_flags(self, flags) -> None:
         """Sets ``flags.samples_per_plugin["explain"] = 0`` unless set.
+
+        Also checks ``--explain_cache_mb``.
 
         Args:
             flags: The parsed ``argparse.Namespace`` of TensorBoard's flags.
         """
+        cache = getattr(flags, "explain_cache_mb", DEFAULT_CACHE_MB)
+        if isinstance(cache, bool) or not isinstance(cache, int) or cache < 0:
+            raise base_plugin.FlagsError(
+                f"--explain_cache_mb must be an int >= 0. Received: {cache!r}"
+            )
         samples = getattr(flags, "samples_per_plugin", None)
         if not isinstance(samples, dict):
             samples = {}

@@ -71,7 +71,10 @@ class ExplainPlugin(base_plugin.TBPlugin):
 
     def __init__(self, context: base_plugin.TBContext):
         self._provider = context.data_provider
-        self._cache = data.BoundedCache()
+        megabytes = getattr(context.flags, "explain_cache_mb", None)
+        if not isinstance(megabytes, int):
+            megabytes = data.DEFAULT_CACHE_BYTES // 2**20
+        self._cache = data.BoundedCache(megabytes * 2**20)
         self._listings = data.ListingCache()
 
     def get_plugin_apps(self) -> dict:
