@@ -31,3 +31,4 @@ bench:
 	$(PY) benchmarks/attribution_speed.py
 	$(PY) benchmarks/callback_overhead.py
 	$(PY) benchmarks/plugin_latency.py
+	$(PY) benchmarks/report_size.py
