@@ -367,3 +367,28 @@ def callback_logdir(tmp_path_factory):
         ],
     )
     return logdir, {"digits": (digits, probe), "cancer": (cancer, probe_c)}
+
+
+@pytest.fixture(scope="session")
+def mirrored_run(tmp_path_factory):
+    """A run written under MirroredStrategy by ``tests/mirrored_fit.py``.
+
+    The fit runs once a session, in a subprocess (the two logical CPUs must be
+    set before TensorFlow starts).
+
+    Returns:
+        The run folder; it holds ``explain/`` and ``predictions.npy``.
+    """
+    import subprocess
+    import sys
+
+    run_dir = tmp_path_factory.mktemp("mirrored") / "run"
+    script = os.path.join(os.path.dirname(__file__), "mirrored_fit.py")
+    result = subprocess.run(
+        [sys.executable, script, str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir

@@ -28,6 +28,40 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def make_app(logdir: str):
+    """TensorBoard's WSGI app with the plugin, on a multiplexer keeping every step.
+
+    The multiplexer keeps all of the plugin's steps, as the loader asks the
+    real server to.
+
+    Returns:
+        ``(app, multiplexer)``; call ``multiplexer.Reload()`` to pick up new
+        event files.
+    """
+    from tensorboard import program
+    from tensorboard.backend import application
+    from tensorboard.backend.event_processing import (
+        data_provider,
+        plugin_event_multiplexer,
+    )
+    from tensorboard.plugins.core import core_plugin
+
+    from tb_explain.plugin.loader import ExplainLoader
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        tensor_size_guidance={"explain": 0}
+    )
+    multiplexer.AddRunsFromDirectory(logdir)
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+    board = program.TensorBoard(plugins=[core_plugin.CorePluginLoader(), ExplainLoader])
+    board.configure(["tensorboard", "--logdir", logdir])
+    app = application.TensorBoardWSGIApp(
+        board.flags, [ExplainLoader], data_provider=provider
+    )
+    return app, multiplexer
+
+
 def http_get(url: str, timeout: float = 30.0) -> tuple[int, dict, bytes]:
     """``(status, headers, body)`` of a GET, including 4xx and 5xx answers."""
     try:

@@ -18,6 +18,7 @@ import urllib.parse
 
 import numpy as np
 from fixtures_logdirs import write_schema_run
+from fixtures_server import make_app
 
 from tb_explain import summary
 
@@ -219,33 +220,10 @@ def percentile(values, q: float) -> float:
 
 
 def wsgi_client(logdir: str):
-    """A werkzeug client of TensorBoard's WSGI app with the plugin on ``logdir``.
-
-    The multiplexer keeps every step of the plugin, as the loader asks the
-    real server to.
-    """
-    from tensorboard import program
-    from tensorboard.backend import application
-    from tensorboard.backend.event_processing import (
-        data_provider,
-        plugin_event_multiplexer,
-    )
-    from tensorboard.plugins.core import core_plugin
+    """A werkzeug client of TensorBoard's WSGI app with the plugin on ``logdir``."""
     from werkzeug import test as werkzeug_test
 
-    from tb_explain.plugin.loader import ExplainLoader
-
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(
-        tensor_size_guidance={summary.PLUGIN_NAME: 0}
-    )
-    multiplexer.AddRunsFromDirectory(logdir)
-    multiplexer.Reload()
-    provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
-    board = program.TensorBoard(plugins=[core_plugin.CorePluginLoader(), ExplainLoader])
-    board.configure(["tensorboard", "--logdir", logdir])
-    app = application.TensorBoardWSGIApp(
-        board.flags, [ExplainLoader], data_provider=provider
-    )
+    app, _ = make_app(logdir)
     return werkzeug_test.Client(app)
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 import types
 
 import numpy as np
@@ -64,60 +61,23 @@ def test_non_chief_writes_nothing(tmp_path, monkeypatch):
     )
 
 
-MIRRORED_SCRIPT = textwrap.dedent(
-    """
-    import os, sys
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    import numpy as np
-    import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import keras
-    import tb_explain as tbe
-    from sklearn.datasets import load_digits
-    digits = load_digits()
-    x = (digits.images / 16.0).astype("float32")[..., None]
-    y = digits.target
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    assert strategy.num_replicas_in_sync == 2
-    with strategy.scope():
-        model = keras.Sequential([
-            keras.Input((8, 8, 1)),
-            keras.layers.Conv2D(4, 3, activation="relu"),
-            keras.layers.Flatten(),
-            keras.layers.Dense(10, activation="softmax")])
-        model.compile("adam", "sparse_categorical_crossentropy")
-    callback = tbe.ExplainCallback(sys.argv[1], probe=(x[:8], y[:8]),
-        methods=("integrated_gradients", "grad_cam"))
-    model.fit(x, y, epochs=2, batch_size=128, verbose=0, callbacks=[callback])
-    predictions = model.predict(x[:8], verbose=0)
-    np.save(os.path.join(sys.argv[1], "predictions.npy"), predictions)
-    """
-)
+def test_mirrored_strategy_writes_once(mirrored_run):
+    from mirrored_fit import METHODS, N_PROBE
 
-
-def test_mirrored_strategy_writes_once(tmp_path):
-    script = tmp_path / "mirrored.py"
-    script.write_text(MIRRORED_SCRIPT)
-    run = tmp_path / "run"
-    result = subprocess.run(
-        [sys.executable, str(script), str(run)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    logdir = summary.open_logdir(str(tmp_path))
+    logdir = summary.open_logdir(str(mirrored_run.parent))
     assert logdir.runs() == ["run/explain"]
     reader = logdir.reader("run/explain")
     steps = [d.step for d in reader.read(summary.PREDICTIONS)]
-    assert steps == [0, 15, 30]
-    assert len([f for f in os.listdir(run / "explain") if "tfevents" in f]) == 1
+    assert steps == [0, 2, 4]
+    events = os.listdir(mirrored_run / "explain")
+    assert len([name for name in events if "tfevents" in name]) == 1
     np.testing.assert_allclose(
         reader.at(summary.PREDICTIONS).value,
-        np.load(run / "predictions.npy"),
+        np.load(mirrored_run / "predictions.npy"),
         rtol=1e-5,
         atol=1e-6,
     )
-    assert reader.at(summary.attributions_tag("grad_cam")).value.shape == (8, 8, 8)
+    maps = {m: reader.at(summary.attributions_tag(m)).value for m in METHODS}
+    assert maps["grad_cam"].shape == (N_PROBE, 8, 8)
+    assert np.isfinite(maps["integrated_gradients"]).all()
+    assert np.abs(maps["integrated_gradients"]).max() > 0

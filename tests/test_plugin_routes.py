@@ -14,39 +14,16 @@ import urllib.parse
 
 import numpy as np
 import pytest
-from tensorboard import program
-from tensorboard.backend import application
-from tensorboard.backend.event_processing import (
-    data_provider,
-    plugin_event_multiplexer,
-)
-from tensorboard.plugins.core import core_plugin
+from fixtures_server import make_app
 from werkzeug import test as werkzeug_test
 
 from tb_explain.plugin import assets, params
 from tb_explain.plugin import data as plugin_data
-from tb_explain.plugin.loader import ExplainLoader
 
 PREFIX = "/data/plugin/explain/"
 IMAGES = "images/explain"
 TABULAR = "tabular/explain"
 METHOD = "smoothgrad"
-
-
-def make_app(logdir: str):
-    """TensorBoard's WSGI app with the plugin on a multiplexer keeping all."""
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(
-        tensor_size_guidance={"explain": 0}
-    )
-    multiplexer.AddRunsFromDirectory(logdir)
-    multiplexer.Reload()
-    provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
-    board = program.TensorBoard(plugins=[core_plugin.CorePluginLoader(), ExplainLoader])
-    board.configure(["tensorboard", "--logdir", logdir])
-    app = application.TensorBoardWSGIApp(
-        board.flags, [ExplainLoader], data_provider=provider
-    )
-    return app, multiplexer
 
 
 @pytest.fixture(scope="module")

@@ -249,10 +249,9 @@ function imagePanels(layout, opacity) {
   }
   for (const method of shown) {
     const map = model.maps[method.key];
-    if (!map || map.error) {
-      figures.push(el('figure', {className: 'explanation'}, [
-        errorBox(map ? map.error : 'not loaded', nameOf(method.label, method.key)),
-      ]));
+    const missing = missingMap(map, method);
+    if (missing) {
+      figures.push(el('figure', {className: 'explanation'}, [missing]));
       continue;
     }
     const fallback = picture ? [picture.width, picture.height] : [1, 1];
@@ -280,16 +279,24 @@ function imagePanels(layout, opacity) {
   return {body: el('div', {className: 'explanations'}, figures), redraw};
 }
 
+/**
+ * The error box of a method whose map failed or has not loaded, else null.
+ * @param {?Object} map The map as loaded, with an `error` when it failed.
+ * @param {{key: string, label: ?string}} method The method shown.
+ * @return {?Element}
+ */
+function missingMap(map, method) {
+  if (map && !map.error) return null;
+  return errorBox(map ? map.error : 'not loaded', nameOf(method.label, method.key));
+}
+
 function featurePanels(layout, allFeatures, handlers) {
   const {run, sample, shown, values, scale, model} = layout;
   const names = run.feature_names || [];
   const featureValues = toNumbers(sample.feature_values);
   const panels = shown.map((method) => {
-    const map = model.maps[method.key];
-    if (!map || map.error) {
-      return errorBox(map ? map.error : 'not loaded',
-        nameOf(method.label, method.key));
-    }
+    const missing = missingMap(model.maps[method.key], method);
+    if (missing) return missing;
     const data = values[method.key];
     const order = Array.from(data.keys())
       .sort((a, b) => Math.abs(data[b]) - Math.abs(data[a]));
@@ -342,11 +349,8 @@ function tokenPanels(layout) {
   const {run, shown, values, scale, model} = layout;
   const input = model.input;
   const panels = shown.map((method) => {
-    const map = model.maps[method.key];
-    if (!map || map.error) {
-      return errorBox(map ? map.error : 'not loaded',
-        nameOf(method.label, method.key));
-    }
+    const missing = missingMap(model.maps[method.key], method);
+    if (missing) return missing;
     const data = values[method.key];
     const chips = Array.from(data, (value, t) => {
       const label = tokenLabel(run, input, t, data.length);
