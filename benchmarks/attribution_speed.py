@@ -5,8 +5,10 @@ Run: ``.venv/bin/python benchmarks/attribution_speed.py``
 For three models (a digits CNN at 28x28, a 4-block CNN at 64x64x3, a
 30-feature MLP) it prints evaluations per second of integrated gradients
 (N=64 samples, n_steps=50) divided by the floor: samples per second of one
-compiled input-gradient pass at batch 256 on the same model. The same ratio
-is shown for a naive per-sample loop and, when importable, tf-explain. Then
+compiled input-gradient pass at batch 256 on the same model, timed over as
+many rows as IG evaluates. The same ratio is shown for a naive per-sample loop
+and, when importable, tf-explain. The contenders run in interleaved rounds and
+each keeps its fastest round, so a busy CPU weighs on all alike. Then
 the peak memory of the 64x64x3 case at two ``batch_size`` values (and for
 tf-explain), each measured in a fresh subprocess: the peak resident set
 (``VmHWM``, reset just before) and its growth during the attribution.
@@ -35,6 +37,7 @@ import tensorflow as tf  # noqa: E402
 from tb_explain.methods import attribute  # noqa: E402
 
 N, N_STEPS, FLOOR_BATCH = 64, 50, 256
+ROUNDS = 7
 
 
 def digits_cnn():
@@ -98,23 +101,50 @@ MODELS = {
 }
 
 
-def best_time(function, repeats=3):
-    """The fastest run in seconds, after one warm-up.
+def interleaved_rates(contenders, rounds=ROUNDS):
+    """Rate of each contender: its work divided by its fastest run.
 
-    At least ``repeats`` runs, more (up to 50) until one second is spent:
-    fast cases get many tries, which makes the minimum robust to a busy CPU.
+    Each round runs every contender once, in an order rotated round by round,
+    after one warm-up each; all get the same number of tries, so a busy CPU
+    (other tenants, a noisy neighbour) weighs on all of them alike and the
+    minimum is not favoured for the fast ones.
+
+    Args:
+        contenders: ``{name: (function, work)}``, ``work`` the evaluations
+            one call does.
+        rounds: Tries per contender.
+
+    Returns:
+        ``{name: work per second}``, or ``{name: "failed: ..."}`` for a
+        contender that raised (a peer tool failing is a result to report).
     """
-    function()
-    times = []
-    while len(times) < repeats or (sum(times) < 1.0 and len(times) < 50):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    best = {}
+    for name, (function, _) in contenders.items():
+        try:
+            function()
+            best[name] = float("inf")
+        except Exception as error:
+            best[name] = f"failed: {type(error).__name__}: {str(error)[:80]}"
+    names = [n for n in contenders if isinstance(best[n], float)]
+    for round_index in range(rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            contenders[name][0]()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {
+        name: contenders[name][1] / value if isinstance(value, float) else value
+        for name, value in best.items()
+    }
 
 
-def floor_rate(model, x):
-    """Samples/s of one compiled input-gradient pass at batch 256."""
+def floor_pass(model, x):
+    """One compiled input-gradient pass at batch 256, over as many rows as IG.
+
+    Returns:
+        ``(function, work)``: the passes cover ``N * N_STEPS`` rows (the last
+        one full too), so the floor is timed on the same amount of work.
+    """
 
     @tf.function
     def gradients(inputs):
@@ -124,16 +154,22 @@ def floor_rate(model, x):
         return tape.gradient(explained, inputs)
 
     batch = tf.constant(x[:FLOOR_BATCH])
-    return FLOOR_BATCH / best_time(lambda: gradients(batch).numpy())
+    passes = -(-N * N_STEPS // FLOOR_BATCH)
+
+    def run():
+        for _ in range(passes):
+            gradients(batch).numpy()
+
+    return run, passes * FLOOR_BATCH
 
 
-def ours_rate(model, x):
-    """Evaluations/s of tb_explain's integrated gradients."""
-    return N * N_STEPS / best_time(lambda: attribute(model, x[:N], n_steps=N_STEPS))
+def ours(model, x):
+    """tb_explain's integrated gradients, ``N * N_STEPS`` evaluations."""
+    return lambda: attribute(model, x[:N], n_steps=N_STEPS), N * N_STEPS
 
 
-def naive_rate(model, x):
-    """Evaluations/s of an eager loop: one sample's n_steps at a time."""
+def naive(model, x):
+    """An eager loop: one sample's n_steps at a time."""
     alphas = tf.reshape(tf.linspace(0.0, 1.0, N_STEPS), (-1,) + (1,) * (x.ndim - 1))
 
     def run():
@@ -144,28 +180,25 @@ def naive_rate(model, x):
                 explained = model(path, training=False)[:, 0]
             tape.gradient(explained, path).numpy()
 
-    return N * N_STEPS / best_time(run, repeats=1)
+    return run, N * N_STEPS
 
 
-def tf_explain_rate(model, x):
-    """Evaluations/s of tf-explain's IntegratedGradients, or a reason.
+def tf_explain(model, x):
+    """tf-explain's IntegratedGradients, or None when not importable.
 
     Times its computation (interpolation and the batched gradient) and not
     its picture making, which only accepts images.
     """
     try:
         from tf_explain.core.integrated_gradients import IntegratedGradients
-    except ImportError as error:
-        return f"not importable ({error})"
+    except ImportError:
+        return None
 
     def run():
         path = IntegratedGradients.generate_interpolations(x[:N], N_STEPS)
         IntegratedGradients.get_integrated_gradients(path, model, 0, N_STEPS).numpy()
 
-    try:
-        return N * N_STEPS / best_time(run, repeats=1)
-    except Exception as error:  # a peer tool failing is a result to report
-        return f"failed: {type(error).__name__}: {str(error)[:80]}"
+    return run, N * N_STEPS
 
 
 def _status_mib(field: str) -> float:
@@ -226,13 +259,18 @@ def main():
     for name, build in MODELS.items():
         keras.utils.set_random_seed(0)
         model, x = build()
-        floor = floor_rate(model, x)
-        ours, naive = ours_rate(model, x), naive_rate(model, x)
-        peer = tf_explain_rate(model, x)
-        peer = f"{peer / floor:.2f}" if isinstance(peer, float) else peer
+        contenders = {"floor": floor_pass(model, x), "ours": ours(model, x)}
+        contenders["naive"] = naive(model, x)
+        peer = tf_explain(model, x)
+        if peer is not None:
+            contenders["tf-explain"] = peer
+        rates = interleaved_rates(contenders)
+        floor = rates["floor"]
+        shown = rates.get("tf-explain", "not importable")
+        shown = f"{shown / floor:.2f}" if isinstance(shown, float) else shown
         print(
-            f"{name:<22}{floor:>10.0f}{ours:>10.0f}{ours / floor:>7.2f}"
-            f"{naive / floor:>7.2f}  {peer}"
+            f"{name:<22}{floor:>10.0f}{rates['ours']:>10.0f}"
+            f"{rates['ours'] / floor:>7.2f}{rates['naive'] / floor:>7.2f}  {shown}"
         )
     print("\n(ours, naive, tf-explain: evaluations/s divided by the floor)")
     print("\nPeak memory, 4-block CNN 64x64x3, IG N=64 n_steps=50:")

@@ -103,6 +103,18 @@ def test_one_trace_across_batch_sizes_and_training(cnn, images):
     assert np.abs(after - before).max() > 0
 
 
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_compiled_functions_take_float32(cnn, images, method):
+    """No method feeds float64 rows: the model would run on a cast, slower."""
+    options = {"n_samples": 4} if method in ("smoothgrad", "kernel_shap") else {}
+    attribute(cnn, images, method, **options)
+    keys = list(cached_functions(cnn))
+    signatures = [key[-1] for key in keys]
+    assert signatures and all(
+        dtype == "float32" for signature in signatures for _, dtype in signature
+    ), (method, keys)
+
+
 def test_functions_are_per_model(images):
     first, second = small_cnn(), small_cnn()
     attribute(first, images, "gradients")

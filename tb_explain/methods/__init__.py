@@ -11,7 +11,7 @@ sample. Options every method accepts:
 
 - ``batch_size`` (int or None): rows per compiled call; bounds peak memory.
   None (the default) picks 256 rows, or more (up to 8192) for rows so small
-  that a chunk of 256 would hold under 2**18 input values.
+  that a chunk of 256 would hold under 2**20 input values (4 MiB of float32).
 - ``output`` (index or name): the explained output of a multi-output model;
   the first output by default.
 - ``baselines``: an array broadcastable to the inputs (a list or dict for

@@ -79,12 +79,13 @@ class Job:
         """Rows per compiled call: ``batch_size``, or automatic when None.
 
         Automatic: 256 rows, or more for small rows (up to 8192) while a
-        chunk holds at most 2**18 input values (1 MiB of float32).
+        chunk holds at most 2**20 input values (4 MiB of float32): larger
+        chunks run faster on small rows (measured 1.2x on 28x28 digits).
         """
         if self.options["batch_size"] is not None:
             return self.options["batch_size"]
         values = sum(int(np.prod(r.shape[1:])) for r in rows)
-        return int(np.clip(2**18 // max(values, 1), 256, 8192))
+        return int(np.clip(2**20 // max(values, 1), 256, 8192))
 
     def gradients(
         self,

@@ -70,7 +70,12 @@ def integrate(
     Returns:
         Attributions, one float32 array per point array.
     """
-    alphas, weights = nodes(job.options["n_steps"], job.options["quadrature"])
+    # float32 nodes keep the rows float32: a float64 scalar would promote every
+    # row to float64 and make the model run (and differentiate) a cast.
+    alphas, weights = (
+        a.astype(np.float32)
+        for a in nodes(job.options["n_steps"], job.options["quadrature"])
+    )
     bases = [_inputs.full(b, p.shape) for b, p in zip(bases, points, strict=True)]
     totals = [np.zeros(p.shape, np.float32) for p in points]
 
