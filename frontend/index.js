@@ -29,8 +29,8 @@ class State {
     this.samples = [];
     this.sample = null;
     this.filters = defaultFilters();
-    this.sampleOptions = {methods: [], mode: 'signed', opacity: 0.6,
-      allFeatures: false};
+    this.sampleOptions = {methods: [], mode: 'signed', scale: 'shared',
+      opacity: 0.6, allFeatures: false};
     this.globalMethod = null;
     this.report = {lang: 'en', format: 'html'};
   }

@@ -138,6 +138,7 @@ class ExplainCallback(keras.callbacks.Callback):
         self.write_weights = bool(weights)
         self.output = output
         self._writer = None
+        self._grad_cam_layer = None
         self._active = False
         self._last_step = None
         self._epoch = 0
@@ -238,6 +239,7 @@ class ExplainCallback(keras.callbacks.Callback):
         self._validate_methods()
         self._validate_log_dir()
         self._activations = model_facts.ActivationProbe(model)
+        self._gradients = model_facts.GradientProbe(model, self.probe.labels)
 
     def _detect_modalities(self) -> list[str]:
         token = bool(engine.is_token_input(self.model))
@@ -297,9 +299,13 @@ class ExplainCallback(keras.callbacks.Callback):
 
     def _validate_methods(self) -> None:
         sample = self.probe.model_inputs(slice(0, 2))
+        self._grad_cam_layer = None
         for method in self.methods:
             options = self._method_options(method)
             engine.validate(self.model, sample, method.name, target=None, **options)
+        if any(m.name == "grad_cam" for m in self.methods):
+            # Found once here, not at every step (a forward pass on some models).
+            self._grad_cam_layer = engine.find_grad_cam_layer(self.model, sample)
 
     def _method_options(self, method: engine.Method) -> dict:
         options = dict(method.options)
@@ -315,6 +321,8 @@ class ExplainCallback(keras.callbacks.Callback):
         )
         if self.baselines is not None and uses_baselines:
             options.setdefault("baselines", self.baselines)
+        if method.name == "grad_cam" and options.get("layer") is None:
+            options["layer"] = self._grad_cam_layer
         return options
 
     def _validate_log_dir(self) -> None:
@@ -533,9 +541,7 @@ class ExplainCallback(keras.callbacks.Callback):
 
     def _write_weights(self, step: int) -> dict:
         try:
-            norms = model_facts.gradient_norms(
-                self.model, self._inputs, self.probe.labels
-            )
+            norms = self._gradients.norms(self._inputs)
             dead = self._activations.dead_fractions(self._inputs)
         except Exception:  # statistics must never stop training
             logger.exception("Weight statistics failed at step %d.", step)

@@ -171,43 +171,62 @@ def weight_stats(
     return stats
 
 
-def gradient_norms(model, inputs: Any, labels: np.ndarray | None) -> dict[str, float]:
+class GradientProbe:
     """Norm of the loss gradient per layer on the probe batch.
 
-    Returns:
-        Layer name -> L2 norm over the layer's trainable weights; empty when
-        there are no labels or no loss to differentiate.
+    The gradient is one compiled function, traced on the first call and
+    reused at every step (the weights are read as they are at the call).
     """
-    import keras
-    import tensorflow as tf
 
-    loss_spec = getattr(model, "loss", None)
-    if labels is None or loss_spec is None:
-        return {}
-    try:
-        loss_fn = keras.losses.get(loss_spec)
-    except (ValueError, TypeError):
-        logger.info("Loss %r cannot be read back; no gradient norms.", loss_spec)
-        return {}
-    with tf.GradientTape() as tape:
-        predictions = model(inputs, training=False)
+    def __init__(self, model, labels: np.ndarray | None):
+        self._layers = [layer for layer in model.layers if layer.trainable_weights]
+        self._function = self._compile(model, labels)
+        self._present: list[int] = []
+
+    def _compile(self, model, labels):
+        import keras
+        import tensorflow as tf
+
+        loss_spec = getattr(model, "loss", None)
+        if labels is None or loss_spec is None or not self._layers:
+            return None
+        try:
+            loss_fn = keras.losses.get(loss_spec)
+        except (ValueError, TypeError):
+            logger.info("Loss %r cannot be read back; no gradient norms.", loss_spec)
+            return None
+        variables = [w for layer in self._layers for w in layer.trainable_weights]
         targets = np.asarray(labels)
-        if targets.ndim == 1 and predictions.shape[-1] == 1:
-            targets = targets[:, None]
-        loss = tf.reduce_mean(loss_fn(targets, predictions))
-    layers = [layer for layer in model.layers if layer.trainable_weights]
-    variables = [w for layer in layers for w in layer.trainable_weights]
-    grads = tape.gradient(loss, variables)
-    norms, position = {}, 0
-    for layer in layers:
-        count = len(layer.trainable_weights)
-        parts = [g for g in grads[position : position + count] if g is not None]
-        position += count
-        if parts:
-            norms[layer.name] = float(
-                np.sqrt(sum(float(tf.reduce_sum(tf.square(g))) for g in parts))
-            )
-    return norms
+
+        def squared_norms(inputs):
+            with tf.GradientTape() as tape:
+                predictions = model(inputs, training=False)
+                wanted = targets
+                if wanted.ndim == 1 and predictions.shape[-1] == 1:
+                    wanted = wanted[:, None]
+                loss = tf.reduce_mean(loss_fn(wanted, predictions))
+            grads = tape.gradient(loss, variables)
+            self._present = [i for i, g in enumerate(grads) if g is not None]
+            return [tf.reduce_sum(tf.square(grads[i])) for i in self._present]
+
+        return tf.function(squared_norms)
+
+    def norms(self, inputs: Any) -> dict[str, float]:
+        """Layer name -> L2 norm of the loss gradient over its trainable
+        weights; empty when there are no labels or no loss to differentiate."""
+        if self._function is None:
+            return {}
+        values = self._function(inputs)  # traces first: sets self._present
+        squares = {i: float(v) for i, v in zip(self._present, values)}
+        norms, position = {}, 0
+        for layer in self._layers:
+            count = len(layer.trainable_weights)
+            span = range(position, position + count)
+            parts = [squares[i] for i in span if i in squares]
+            position += count
+            if parts:
+                norms[layer.name] = float(np.sqrt(sum(parts)))
+        return norms
 
 
 class ActivationProbe:
@@ -234,6 +253,7 @@ class ActivationProbe:
                     inputs, [layer.output for layer in layers]
                 )
                 self._names = [layer.name for layer in layers]
+                self._call = _compiled_call(self._extractor)
         except (AttributeError, ValueError):
             logger.info(
                 "Model %s has no symbolic graph; no dead-unit share.", model.name
@@ -243,7 +263,7 @@ class ActivationProbe:
         """Layer name -> share of units (last axis) never above zero."""
         if self._extractor is None:
             return {}
-        outputs = self._extractor(inputs, training=False)
+        outputs = self._call(inputs)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         result = {}
@@ -252,6 +272,13 @@ class ActivationProbe:
             active = (values.reshape(-1, values.shape[-1]) > 0).any(axis=0)
             result[name] = float(1.0 - active.mean())
         return result
+
+
+def _compiled_call(model):
+    """``model(inputs, training=False)`` as one compiled function."""
+    import tensorflow as tf
+
+    return tf.function(lambda inputs: model(inputs, training=False))
 
 
 def first_layer_pictures(model, input_shape: tuple) -> np.ndarray | None:

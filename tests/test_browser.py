@@ -291,6 +291,37 @@ def test_step_slider_and_method_switch_change_the_maps(tab):
     tab.assert_clean()
 
 
+def test_scale_per_method_gives_each_map_its_own_bar(tab):
+    tab.pick_run(DIGITS)
+    tab.view("samples")
+    tab.locator('.card[data-index="5"]').click()
+    tab.locator(".sample-head h2").filter(has_text="Sample #5").wait_for()
+    gradients = tab.locator('canvas.heatmap[data-method="gradients"]')
+    gradients.wait_for()
+    shared = pixels(gradients)
+    assert tab.locator(".explanation .colour-bar").count() == 0
+
+    tab.locator('input[name="scale"][value="each"]').check()
+    bars = tab.locator(".explanation .colour-bar")
+    bars.nth(2).wait_for()
+    assert bars.count() == tab.locator("canvas.heatmap").count() == 3
+    maxima = [
+        float(bar.locator(".colour-bar-ticks span").last.inner_text())
+        for bar in bars.all()
+    ]
+    # Gradients, IG and Grad-CAM differ in size by orders of magnitude.
+    assert len(set(maxima)) == 3 and min(maxima) > 0
+    own = pixels(gradients)
+    assert own["checksum"] != shared["checksum"] and own["colours"] > 8
+    tab.locator(".sample-view .note").filter(has_text="its own scale").wait_for()
+    screenshot(tab, "sample-view-own-scales.png")
+
+    tab.locator('input[name="scale"][value="shared"]').check()
+    bars.first.wait_for(state="detached")
+    assert pixels(gradients)["checksum"] == shared["checksum"]
+    tab.assert_clean()
+
+
 def test_tabular_feature_bars(tab):
     tab.pick_run(CANCER)
     tab.view("samples")

@@ -8,6 +8,7 @@ import os
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from fixtures_logdirs import cancer_data, cancer_mlp, digits_cnn, digits_data
 
 import tb_explain as tbe
@@ -154,13 +155,20 @@ def test_model_overview_and_config(callback_logdir):
 
 def test_weight_statistics_and_pictures(callback_logdir):
     logdir, models = callback_logdir
-    model, _ = models["digits"]
+    model, (x_probe, y_probe) = models["digits"]
     reader = summary.open_logdir(logdir).reader("digits/explain")
     stats = reader.at(summary.WEIGHT_STATS).value
     first = next(s for s in stats if s["layer"] == model.layers[0].name)
     kernel = np.asarray(model.layers[0].kernel, dtype=np.float64)
     assert first["weight_norm"] == pytest.approx(np.linalg.norm(kernel), rel=1e-5)
-    assert first["grad_norm"] > 0
+    # The loss gradient on the probe, by a plain tape on the final weights.
+    with tf.GradientTape() as tape:
+        outputs = model(x_probe, training=False)
+        loss = tf.reduce_mean(keras.losses.get(model.loss)(y_probe, outputs))
+    grads = tape.gradient(loss, model.layers[0].trainable_weights)
+    expected = np.sqrt(sum(np.sum(np.square(np.float64(g))) for g in grads))
+    assert expected > 0
+    assert first["grad_norm"] == pytest.approx(expected, rel=1e-4)
     assert 0.0 <= first["dead_fraction"] <= 1.0
     pictures = reader.at(summary.WEIGHT_PICTURES).value
     assert pictures.shape == (8, 3, 3, 1)

@@ -256,7 +256,30 @@ def test_most_confident_mistake_is_a_case(built, schema_logdir):
     mistakes = [c["index"] for c in cases if c["kind"] == "mistake"]
     assert mistakes[0] == most_confident
     page = " ".join(_Parsed(built[("tabular", "html", "en")]).text)
-    assert f"Confident mistake: sample {most_confident}" in page
+    confident = p[most_confident].max() >= 0.9
+    heading = "Confident mistake" if confident else "Mistake"
+    assert f"{heading}: sample {most_confident}" in page
+
+
+def test_case_headings_follow_the_numbers(built):
+    """Confident only at p >= 0.9, borderline only within a 0.2 margin."""
+    for run in ("images", "tabular"):
+        page = " ".join(_Parsed(built[(run, "html", "en")]).text)
+        for case in _facts(built, run)["cases"]:
+            predicted, kind = case["predicted"], case["kind"]
+            if kind == "mistake":
+                confident = predicted["probability"] >= 0.9
+                heading = "Confident mistake" if confident else "Mistake"
+            elif kind == "borderline":
+                close = predicted["margin"] <= 0.2
+                heading = "Borderline case" if close else "Least certain case"
+            else:
+                heading = "Typical case"
+            assert f"{heading}: sample {case['id']}" in page, (run, case)
+    page = " ".join(_Parsed(built[("regression", "html", "zh")]).text)
+    for case in _facts(built, "regression")["cases"]:
+        heading = "误差最大" if case["kind"] == "mistake" else "典型案例"
+        assert f"{heading}：样本 {case['id']}" in page, case
 
 
 def test_sigmoid_confident_mistakes_are_flagged(built):

@@ -1,6 +1,7 @@
 /**
  * The sample view: one probe sample's explanation at one step, methods side
- * by side on one shared colour scale, with the prediction and its history.
+ * by side on one shared colour scale (or each on its own, when asked), with
+ * the prediction and its history.
  */
 
 import {toNumber, toNumbers} from '../api.js';
@@ -21,9 +22,10 @@ const JUDGED = ['pass', 'warn', 'fail'];
 
 /**
  * Options the user sets in the sample view.
- * @typedef {{methods: !Array<string>, mode: string, opacity: number,
- *     allFeatures: boolean}} SampleOptions
- *     methods: keys of the methods shown; mode: 'signed' or 'abs'.
+ * @typedef {{methods: !Array<string>, mode: string, scale: string,
+ *     opacity: number, allFeatures: boolean}} SampleOptions
+ *     methods: keys of the methods shown; mode: 'signed' or 'abs';
+ *     scale: 'shared' (one colour scale for all methods shown) or 'each'.
  */
 
 /**
@@ -71,11 +73,8 @@ export function buildSampleView(model, handlers) {
       values[method.key] = valuesFor(method, map, options.mode);
     }
   }
-  const scale = sharedScale(Object.values(values), options.mode === 'signed');
-  const caption = options.mode === 'signed' ?
-    'Attribution, one scale for all methods shown' :
-    '|Attribution|, one scale for all methods shown';
-  const layout = {run, sample, shown, values, scale, model};
+  const scaleOf = scalesFor(values, options);
+  const layout = {run, sample, shown, values, scaleOf, model};
   let body;
   let redraw = () => {};
   if (run.modality === 'image') {
@@ -89,10 +88,43 @@ export function buildSampleView(model, handlers) {
     sampleHeader(sample),
     sampleControls(run, sample, options, handlers, (v) => redraw(v)),
     body,
-    shown.length ? colourBar(scale, caption) : note('Pick a method to show.'),
+    scaleLegend(shown, values, scaleOf, options),
     qualityTable(shown),
   ]);
   return {element, setOpacity: (v) => redraw(v)};
+}
+
+/**
+ * The colour scale of each method shown.
+ * @param {!Object<string, Float32Array>} values Per method key, as shown.
+ * @param {SampleOptions} options
+ * @return {function(string): !Object} Method key to its scale: one scale
+ *     over every method shown, or with `scale: 'each'` each method's own.
+ */
+export function scalesFor(values, options) {
+  const signed = options.mode === 'signed';
+  const shared = sharedScale(Object.values(values), signed);
+  if (options.scale !== 'each') {
+    return () => shared;
+  }
+  const own = {};
+  for (const [key, data] of Object.entries(values)) {
+    own[key] = sharedScale([data], signed);
+  }
+  return (key) => own[key] || shared;
+}
+
+function scaleLegend(shown, values, scaleOf, options) {
+  if (!shown.length) {
+    return note('Pick a method to show.');
+  }
+  const what = options.mode === 'signed' ? 'Attribution' : '|Attribution|';
+  if (options.scale !== 'each') {
+    return colourBar(scaleOf(shown[0].key),
+      `${what}, one scale for all methods shown`);
+  }
+  return note(`${what}: each method on its own scale, under its map. ` +
+    'Compare where each method puts its weight, not how large it is.');
 }
 
 function sampleHeader(sample) {
@@ -139,11 +171,21 @@ function sampleControls(run, sample, options, handlers, redraw) {
       radio, el('span', {text: mode === 'signed' ? 'signed' : '|absolute|'}),
     ]);
   });
+  const scales = [['shared', 'one scale'], ['each', 'scale per method']]
+    .map(([scale, label]) => {
+      const radio = el('input', {attrs: {type: 'radio', name: 'scale',
+        value: scale}});
+      radio.checked = (options.scale || 'shared') === scale;
+      radio.addEventListener('change', () => handlers.onOptions({scale}));
+      return el('label', {className: 'chip'}, [radio, el('span', {text: label})]);
+    });
   return el('div', {className: 'sample-controls'}, [
     el('div', {className: 'chips', attrs: {role: 'group',
       'aria-label': 'Methods'}}, toggles),
     el('div', {className: 'chips', attrs: {role: 'radiogroup',
       'aria-label': 'View'}}, modes),
+    el('div', {className: 'chips', attrs: {role: 'radiogroup',
+      'aria-label': 'Colour scale'}}, scales),
     run.modality === 'image' ? slider({
       label: 'Opacity', min: 0, max: 1, step: 0.05, value: options.opacity,
       format: (v) => `${Math.round(v * 100)}%`,
@@ -231,8 +273,15 @@ function mapSize(map, fallback) {
   return fallback;
 }
 
+/** The colour bar under one method's panel, when each has its own scale. */
+function ownBar(layout, method) {
+  return layout.model.options.scale === 'each' ?
+    colourBar(layout.scaleOf(method.key), nameOf(method.label, method.key)) :
+    null;
+}
+
 function imagePanels(layout, opacity) {
-  const {shown, values, scale, model} = layout;
+  const {shown, values, scaleOf, model} = layout;
   const size = shown.length > 2 ? HEATMAP_SIZE_MANY : HEATMAP_SIZE;
   const picture = model.input ? pictureFromInput(model.input) : null;
   const inputCanvas = el('canvas', {className: 'input-canvas'});
@@ -256,7 +305,8 @@ function imagePanels(layout, opacity) {
     }
     const fallback = picture ? [picture.width, picture.height] : [1, 1];
     const [width, height] = mapSize(map, fallback);
-    const heat = pictureFromMap(values[method.key], width, height, scale);
+    const heat = pictureFromMap(values[method.key], width, height,
+      scaleOf(method.key));
     const canvas = el('canvas', {className: 'heatmap',
       attrs: {'data-method': method.key, role: 'img',
         'aria-label': `${nameOf(method.label, method.key)} attribution`}});
@@ -264,7 +314,7 @@ function imagePanels(layout, opacity) {
     figures.push(el('figure', {className: 'explanation',
       style: {width: `${size + FIGURE_PADDING}px`},
       attrs: {'data-method': method.key}}, [canvas,
-      ...methodCaption(method)]));
+      ...methodCaption(method), ownBar(layout, method)]));
   }
   const redraw = (alpha) => {
     for (const {canvas, heat} of canvases) {
@@ -291,7 +341,7 @@ function missingMap(map, method) {
 }
 
 function featurePanels(layout, allFeatures, handlers) {
-  const {run, sample, shown, values, scale, model} = layout;
+  const {run, sample, shown, values, scaleOf, model} = layout;
   const names = run.feature_names || [];
   const featureValues = toNumbers(sample.feature_values);
   const panels = shown.map((method) => {
@@ -302,11 +352,12 @@ function featurePanels(layout, allFeatures, handlers) {
       .sort((a, b) => Math.abs(data[b]) - Math.abs(data[a]));
     const rows = (allFeatures ? order : order.slice(0, TOP_FEATURES))
       .map((i) => featureRow(nameOf(names[i], `feature ${i}`),
-        featureValues[i], data[i], scale));
+        featureValues[i], data[i], scaleOf(method.key)));
     return el('figure', {className: 'explanation features',
       attrs: {'data-method': method.key}}, [
       ...methodCaption(method),
       el('div', {className: 'feature-rows'}, rows),
+      ownBar(layout, method),
     ]);
   });
   const count = names.length || (shown[0] && values[shown[0].key] ?
@@ -346,12 +397,13 @@ function featureRow(name, value, attribution, scale) {
 }
 
 function tokenPanels(layout) {
-  const {run, shown, values, scale, model} = layout;
+  const {run, shown, values, scaleOf, model} = layout;
   const input = model.input;
   const panels = shown.map((method) => {
     const missing = missingMap(model.maps[method.key], method);
     if (missing) return missing;
     const data = values[method.key];
+    const scale = scaleOf(method.key);
     const chips = Array.from(data, (value, t) => {
       const label = tokenLabel(run, input, t, data.length);
       return el('span', {
@@ -367,6 +419,7 @@ function tokenPanels(layout) {
       attrs: {'data-method': method.key}}, [
       ...methodCaption(method),
       el('div', {className: 'token-strip'}, chips),
+      ownBar(layout, method),
     ]);
   });
   return el('div', {className: 'explanations stacked'}, panels);

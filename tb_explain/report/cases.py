@@ -17,6 +17,8 @@ PER_KIND = 2
 MAX_REASONS = 4
 MIN_REGION_SHARE = 0.15
 MIN_UNIT_SHARE = 0.02
+BORDERLINE_MARGIN = 0.2
+"""Largest gap between the two most likely classes that counts as borderline."""
 
 
 def choose(data: RunData) -> list[tuple[str, int]]:

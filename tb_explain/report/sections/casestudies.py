@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tb_explain.report import figures
+from tb_explain.report import cases, figures, findings
 from tb_explain.report.document import Bullets, Heading, Paragraph
 from tb_explain.report.sections import common
 from tb_explain.report.text import Text
@@ -30,8 +30,9 @@ def write(data: dict, arrays: dict, text: Text) -> list:
 
 def _intro(data: dict, text: Text) -> str:
     kinds = [c["kind"] for c in data["cases"]]
+    regression = data["task"]["task"] == "regression"
     return text(
-        "cases.intro",
+        "cases.intro_regression" if regression else "cases.intro",
         typical=kinds.count("typical"),
         mistakes=kinds.count("mistake"),
         borderline=kinds.count("borderline"),
@@ -41,7 +42,7 @@ def _intro(data: dict, text: Text) -> str:
 
 def _case(data: dict, arrays: dict, case: dict, text: Text) -> list:
     blocks = [
-        Heading(text(f"cases.heading.{case['kind']}", id=case["id"])),
+        Heading(text(_heading_key(data, case), id=case["id"])),
         Paragraph(_outcome(data, case, text)),
         Paragraph(_baseline(data, case, text)),
     ]
@@ -53,6 +54,27 @@ def _case(data: dict, arrays: dict, case: dict, text: Text) -> list:
         )
         blocks.append(Bullets(reasons))
     return blocks
+
+
+def _heading_key(data: dict, case: dict) -> str:
+    """The heading that the case's own numbers bear out.
+
+    A mistake is called confident only at a probability of at least
+    ``findings.CONFIDENT``, a case borderline only when the two most likely
+    classes are within ``cases.BORDERLINE_MARGIN``; a regression's mistakes
+    are its largest errors.
+    """
+    kind, predicted = case["kind"], case["predicted"]
+    if kind == "mistake":
+        if data["task"]["task"] == "regression":
+            return "cases.heading.largest_error"
+        confident = predicted["probability"] >= findings.CONFIDENT
+        return (
+            "cases.heading.confident_mistake" if confident else "cases.heading.mistake"
+        )
+    if kind == "borderline" and predicted["margin"] > cases.BORDERLINE_MARGIN:
+        return "cases.heading.least_certain"
+    return f"cases.heading.{kind}"
 
 
 def _method(data: dict, text: Text) -> str:

@@ -62,11 +62,13 @@ def rule_text(text: Text, row: dict) -> str:
     fallback = str(row.get("rule") or "")
     if row.get("fail_threshold") is None and row["metric"] in TWO_LIMITS:
         key = "rule.at_most" if row["metric"] in LOWER_IS_BETTER else "rule.at_least"
+    fail = row.get("fail_threshold")
     return text.get(
         key,
         fallback,
         threshold=text.num(row.get("threshold")),
-        fail=text.num(row.get("fail_threshold")),
+        fail=text.num(fail),
+        fail_size=text.num(None if fail is None else abs(fail)),
     )
 
 
