@@ -9,6 +9,7 @@ import pytest
 from tb_explain.methods import (
     METHOD_NAMES,
     Method,
+    _compiled,
     attribute,
     explained_output,
     model_outputs,
@@ -249,3 +250,28 @@ def test_user_options_not_mutated(cnn, images):
     options = {"layer": None}
     attribute(cnn, images, "grad_cam", **options)
     assert options == {"layer": None}
+
+
+@pytest.mark.parametrize(
+    "n_blocks, n_samples, batch_size", [(3, 5, 4), (17, 10, 7), (1, 3, 100)]
+)
+def test_chunks_cover_every_row_once_in_equal_sizes(n_blocks, n_samples, batch_size):
+    """Rows are (block, sample) pairs; chunks are near-equal and <= batch_size."""
+    seen, chunk_sizes = [], []
+
+    def make_rows(block, first, last):
+        return [np.array([[block, sample] for sample in range(first, last)])]
+
+    def evaluate(rows, chunk):
+        chunk_sizes.append(len(rows[0]))
+        return [rows[0] * 10]
+
+    def consume(block, first, last, values):
+        expected = [[block * 10, sample * 10] for sample in range(first, last)]
+        assert values[0].tolist() == expected
+        seen.extend((block, sample) for sample in range(first, last))
+
+    _compiled.run_blocks(n_blocks, n_samples, batch_size, make_rows, evaluate, consume)
+    assert seen == [(b, s) for b in range(n_blocks) for s in range(n_samples)]
+    assert max(chunk_sizes) <= batch_size
+    assert max(chunk_sizes) - min(chunk_sizes) <= 1

@@ -96,6 +96,43 @@ def test_smoothgrad_differs_and_converges(images):
     np.testing.assert_allclose(quiet, plain, rtol=1e-2, atol=1e-4)
 
 
+def _half_square_model(features: int) -> keras.Model:
+    """f(x) = sum(x**2) / 2, so that the gradient at x is x itself."""
+    inputs = keras.Input((features,))
+    half_square = keras.layers.Lambda(
+        lambda t: 0.5 * keras.ops.sum(t * t, axis=1, keepdims=True)
+    )(inputs)
+    return keras.Model(inputs, half_square)
+
+
+def test_smoothgrad_of_gradient_x_input_matches_its_expectation():
+    """Each draw's gradient times that same draw: E[(x+n)^2] = x^2 + sigma^2.
+
+    Multiplying by another draw (or by x) would give x^2 alone.
+    """
+    x = np.array([[1.0, 1.5, 2.0, 1.2, 1.8]], np.float32)
+    sigma = 1.0 * (x.max() - x.min())  # noise_level 1.0 of the sample's range
+    result = attribute(
+        _half_square_model(5),
+        x,
+        "smoothgrad",
+        base_method="gradient_x_input",
+        n_samples=4000,
+        noise_level=1.0,
+    )
+    # Per feature, sd of the mean: sqrt(4 x^2 s^2 + 2 s^4) / sqrt(4000) < 0.05.
+    np.testing.assert_allclose(result, x**2 + sigma**2, atol=0.25)
+
+
+@pytest.mark.parametrize("base", ["gradients", "gradient_x_input"])
+def test_smoothgrad_noise_does_not_depend_on_batch_size(images, base):
+    model = build("sequential")
+    kwargs = dict(target=1, n_samples=6, base_method=base)
+    whole = attribute(model, images, "smoothgrad", **kwargs)
+    chunked = attribute(model, images, "smoothgrad", batch_size=5, **kwargs)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-7)
+
+
 def test_smoothgrad_of_integrated_gradients(images):
     """With no noise, SmoothGrad of IG is IG, completeness included."""
     model = build("sequential")

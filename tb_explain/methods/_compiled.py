@@ -180,15 +180,21 @@ def run_blocks(
     Args:
         n_blocks: Number of blocks (steps, noise draws, masks...).
         n_samples: Samples per block (the batch of inputs).
-        batch_size: Rows per chunk; bounds peak memory.
+        batch_size: Most rows per chunk; bounds peak memory. The rows are
+            split into the fewest chunks of at most this size, their sizes
+            within one row of each other.
         make_rows: ``make_rows(block, first, last)`` -> arrays for the rows of
             samples ``[first, last)`` of ``block``.
         evaluate: ``evaluate(rows, spans)`` -> list of arrays, rows first.
         consume: ``consume(block, first, last, results)`` for each span.
     """
     total = n_blocks * n_samples
-    for start in range(0, total, batch_size):
-        chunk = spans(start, min(start + batch_size, total), n_samples)
+    # The fewest chunks of at most batch_size rows, sizes within one row of
+    # each other: no small, slow last chunk.
+    n_chunks = -(-total // batch_size)
+    bounds = [index * total // n_chunks for index in range(n_chunks + 1)]
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        chunk = spans(start, stop, n_samples)
         parts = [make_rows(*span) for span in chunk]
         rows = [np.concatenate(p) if len(p) > 1 else p[0] for p in zip(*parts)]
         results = evaluate(rows, chunk)

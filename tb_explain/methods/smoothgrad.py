@@ -34,20 +34,27 @@ OPTIONS = {
 
 
 class _Noise:
-    """Noise draws, one per block, each for the whole batch; the last is kept."""
+    """Noise draws, one per block, each for the whole batch.
+
+    Draw ``block`` comes from its own generator, seeded by ``(seed, block)``,
+    so that asking for a block again (when its gradients come back, or in
+    another chunk) gives the same noise, whatever the chunking. The last draw
+    is kept so that a chunk's rows cost one draw per block.
+    """
 
     def __init__(self, points: list[np.ndarray], level: float, seed: int | None):
         self.points = points
         self.scales = [level * _ranges(p) for p in points]
-        self.rng = np.random.default_rng(seed)
+        self.entropy = np.random.SeedSequence(seed).entropy
         self.block, self.draw = -1, []
 
     def noisy(self, block: int) -> list[np.ndarray]:
-        """The inputs plus noise draw ``block`` (draws come in order)."""
+        """The inputs plus noise draw ``block``."""
         if block != self.block:
+            rng = np.random.default_rng([self.entropy, block])
             self.block = block
             self.draw = [
-                p + s * self.rng.standard_normal(p.shape, np.float32)
+                p + s * rng.standard_normal(p.shape, np.float32)
                 for p, s in zip(self.points, self.scales, strict=True)
             ]
         return self.draw
@@ -68,9 +75,13 @@ def _smooth_gradients(job: Job, times_input: bool) -> list[np.ndarray]:
         return [n[first:last] for n in noise.noisy(block)]
 
     def consume(block, first, last, values):
-        rows = noise.noisy(block)
+        if not times_input:
+            for total, value in zip(totals, values[:-1], strict=True):
+                total[first:last] += value
+            return
+        rows = noise.noisy(block)  # the same draw the gradients were taken at
         for total, value, row in zip(totals, values[:-1], rows, strict=True):
-            total[first:last] += value * row[first:last] if times_input else value
+            total[first:last] += value * row[first:last]
 
     job.gradients(job.options["n_samples"], make_rows, consume)
     return [t / job.options["n_samples"] for t in totals]
@@ -91,9 +102,10 @@ def run(job: Job) -> list[np.ndarray]:
     """SmoothGrad attributions, shaped like the inputs.
 
     Note:
-        Draws come from ``numpy.random.default_rng(seed)``; the default seed 0
-        gives the same noise on every call, so that explanations of the same
-        probe differ between epochs only because the model changed.
+        Draw k comes from ``numpy.random.default_rng([seed, k])``; the
+        default seed 0 gives the same noise on every call and for any
+        ``batch_size``, so that explanations of the same probe differ between
+        epochs only because the model changed.
     """
     base = job.options["base_method"]
     if base == "integrated_gradients":
