@@ -26,6 +26,7 @@ from tb_explain import model_facts, quality, summary
 from tb_explain import probe as probe_lib
 from tb_explain._version import __version__
 from tb_explain.distribute import is_chief
+from tb_explain.methods._job import auto_rows
 
 logger = logging.getLogger(__name__)
 
@@ -604,6 +605,7 @@ class ExplainCallback(keras.callbacks.Callback):
                 if step == self._first_step
                 else self._first_attributions,
                 output=self.output,
+                batch_size=auto_rows(self.probe.inputs),
             )
         except Exception:  # quality figures must never stop training
             logger.exception("Quality figures failed at step %d; skipped.", step)

@@ -122,6 +122,50 @@ def quality_tag(metric: str, method: str) -> str:
     return f"quality/{metric}/{method}"
 
 
+# Entries of ``quality/summary`` written before they carried a ``direction``.
+LOWER_IS_BETTER = ("completeness", "randomisation")
+
+
+def direction(entry: dict) -> str:
+    """The ``direction`` of a ``quality/summary`` entry's rule (older entries
+    lack it: completeness and randomisation are lower-is-better)."""
+    if entry.get("direction"):
+        return str(entry["direction"])
+    lower = entry.get("metric") in LOWER_IS_BETTER
+    return "lower_is_better" if lower else "higher_is_better"
+
+
+def judge(entry: dict, values) -> np.ndarray:
+    """Pass / warn / fail of values by the rule of a ``quality/summary`` entry.
+
+    The entry's ``threshold`` is where a pass ends and its ``fail_threshold``
+    (None: never fails) where a fail begins, in its ``direction``
+    (``"lower_is_better"``, ``"higher_is_better"`` or ``"informative"``). The
+    same rule judges a probe mean and one sample's value.
+
+    Args:
+        entry: One ``quality/summary`` entry.
+        values: Values of its metric, any shape.
+
+    Returns:
+        ``(n,)`` object array: ``"pass"``, ``"warn"`` (also for NaN) or
+        ``"fail"``; ``"info"`` everywhere for a metric without a rule.
+    """
+    values = np.asarray(values, np.float64).reshape(-1)
+    threshold, direction_ = entry.get("threshold"), direction(entry)
+    if threshold is None or direction_ == "informative":
+        return np.full(values.shape, "info", dtype=object)
+    sign = 1.0 if direction_ == "lower_is_better" else -1.0
+    result = np.full(values.shape, "warn", dtype=object)
+    with np.errstate(invalid="ignore"):
+        result[sign * values <= sign * float(threshold)] = "pass"
+        fail = entry.get("fail_threshold")
+        if fail is not None:
+            result[sign * values > sign * float(fail)] = "fail"
+    result[np.isnan(values)] = "warn"
+    return result
+
+
 def quality_curves_tag(test: str, method: str) -> str:
     """Tag of the ``deletion`` or ``insertion`` curves of ``method``."""
     return f"quality_curves/{test}/{method}"

@@ -153,8 +153,22 @@ def test_sample_holds_prediction_maps_and_quality(client, written):
     assert entry["min"] == pytest.approx(float(expected.min()), abs=1e-3 * scale)
     assert entry["max"] == pytest.approx(float(expected.max()), abs=1e-3 * scale)
     assert entry["sum"] == pytest.approx(float(expected.sum()), abs=64e-3 * scale)
-    assert entry["quality"]["completeness"]["status"] == "pass"
-    assert 0 <= entry["quality"]["completeness"]["value"] <= 0.1
+    figure = entry["quality"]["completeness"]
+    assert figure["probe_status"] == "pass"
+    assert 0 <= figure["value"] <= 0.1
+
+
+def test_sample_quality_judges_each_sample_by_the_rule(client, written):
+    """Completeness <= 0.05 passes, above warns; the probe verdict stays."""
+    statuses = set()
+    for index in range(len(written["images"]["labels"])):
+        body = get_json(client, "sample", run=IMAGES, sample=index, step=5)
+        figure = body["methods"][1]["quality"]["completeness"]
+        expected = "pass" if figure["value"] <= 0.05 else "warn"
+        assert figure["status"] == expected, (index, figure)
+        assert figure["probe_status"] == "pass"
+        statuses.add(figure["status"])
+    assert statuses == {"pass", "warn"}
 
 
 def test_tabular_sample_has_feature_values(client, written):

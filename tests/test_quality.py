@@ -15,7 +15,7 @@ import scipy.stats
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
-from tb_explain import quality
+from tb_explain import quality, summary
 
 N_FEATURES = 6
 N_CLASSES = 3
@@ -454,35 +454,52 @@ def test_bootstrap_interval_drops_nans_and_handles_edge_cases():
 # Rules.
 
 
-@pytest.mark.parametrize(
-    ("metric", "value", "expected"),
-    [
-        ("completeness", 0.05, "pass"),
-        ("completeness", 0.0501, "warn"),
-        ("completeness", 0.10, "warn"),
-        ("completeness", 0.1001, "fail"),
-        ("baseline_gap", 0.05, "pass"),
-        ("baseline_gap", 0.0499, "warn"),
-        ("baseline_gap", 0.0, "warn"),
-        ("deletion_gain", 0.05, "pass"),
-        ("deletion_gain", 0.0499, "warn"),
-        ("deletion_gain", -0.05, "warn"),
-        ("deletion_gain", -0.0501, "fail"),
-        ("insertion_gain/smoothgrad", -0.5, "fail"),
-        ("randomisation", 0.5, "pass"),
-        ("randomisation", 0.5001, "warn"),
-        ("randomisation", 0.8, "warn"),
-        ("randomisation/gradients", 0.8001, "fail"),
-        ("stability", 0.5, "pass"),
-        ("stability", 0.4999, "warn"),
-        ("stability", -1.0, "warn"),
-        ("completeness", float("nan"), "warn"),
-        ("agreement", 0.99, "info"),
-        ("complexity_gini", 0.1, "info"),
-    ],
-)
+THRESHOLD_CASES = [
+    ("completeness", 0.05, "pass"),
+    ("completeness", 0.0501, "warn"),
+    ("completeness", 0.10, "warn"),
+    ("completeness", 0.1001, "fail"),
+    ("baseline_gap", 0.05, "pass"),
+    ("baseline_gap", 0.0499, "warn"),
+    ("baseline_gap", 0.0, "warn"),
+    ("deletion_gain", 0.05, "pass"),
+    ("deletion_gain", 0.0499, "warn"),
+    ("deletion_gain", -0.05, "warn"),
+    ("deletion_gain", -0.0501, "fail"),
+    ("insertion_gain/smoothgrad", -0.5, "fail"),
+    ("randomisation", 0.5, "pass"),
+    ("randomisation", 0.5001, "warn"),
+    ("randomisation", 0.8, "warn"),
+    ("randomisation/gradients", 0.8001, "fail"),
+    ("stability", 0.5, "pass"),
+    ("stability", 0.4999, "warn"),
+    ("stability", -1.0, "warn"),
+    ("completeness", float("nan"), "warn"),
+    ("agreement", 0.99, "info"),
+    ("complexity_gini", 0.1, "info"),
+]
+
+
+@pytest.mark.parametrize(("metric", "value", "expected"), THRESHOLD_CASES)
 def test_status_at_and_around_thresholds(metric, value, expected):
     assert quality.status(metric, value) == expected
+
+
+@pytest.mark.parametrize(("metric", "value", "expected"), THRESHOLD_CASES)
+def test_summary_entries_judge_values_as_the_rules_do(metric, value, expected):
+    """The plugin and the report judge per-sample values from the written
+    entry alone (no TensorFlow import): the same verdicts as the rules."""
+    rule = quality.RULES[metric.split("/")[0]]
+    entry = {
+        "metric": metric.split("/")[0],
+        "threshold": rule.pass_at,
+        "fail_threshold": rule.fail_beyond,
+        "direction": rule.direction,
+    }
+    assert summary.judge(entry, value)[0] == expected
+    if rule.direction != "informative":
+        older = {k: v for k, v in entry.items() if k != "direction"}
+        assert summary.judge(older, [value])[0] == expected
 
 
 def test_status_rejects_unknown_metric():

@@ -213,10 +213,14 @@ function qualityTable(shown) {
     if (!figure) {
       return el('span', {className: 'note', text: '—'});
     }
+    const probe = figure.probe_status;
     return el('span', {className: 'quality-cell'}, [
       el('span', {className: 'quality-value',
         text: formatNumber(toNumber(figure.value))}),
       badge(figure.status),
+      JUDGED.includes(probe) ? el('span', {className: 'note probe-status',
+        text: `probe ${probe}`,
+        attrs: {title: 'The verdict on the whole probe at this step'}}) : null,
     ]);
   };
   const rows = (names) => names.map((metric) => [
@@ -227,8 +231,9 @@ function qualityTable(shown) {
   const first = metrics.filter(judged);
   const rest = metrics.filter((metric) => !judged(metric));
   return section('Quality at this step', [
-    el('p', {className: 'note', text: 'Values are this sample\'s; each ' +
-      'status is the verdict on the whole probe at this step.'}),
+    el('p', {className: 'note', text: 'Values and badges are this ' +
+      'sample\'s, judged by each figure\'s rule; "probe" is the verdict on ' +
+      'the whole probe at this step.'}),
     first.length ? table(headers, rows(first)) : null,
     rest.length ? el('details', {}, [
       el('summary', {text: `${rest.length} descriptive figure` +

@@ -280,13 +280,14 @@ def _position(maps, step: int, run: str, key: str) -> int:
 
 
 def _sample_quality(data: RunData, key: str, sample: int, step: int) -> dict:
-    """Per-sample quality values; the status is that of the probe figure."""
-    statuses = {}
+    """Per-sample quality values, each judged by its rule (``status``), beside
+    the verdict on the whole probe at that step (``probe_status``)."""
+    entries = {}
     if data.has(summary.QUALITY_SUMMARY):
         for datum in data.read(summary.QUALITY_SUMMARY):
             if datum.step == step:
-                statuses = {
-                    e.get("metric"): e.get("status")
+                entries = {
+                    e.get("metric"): e
                     for e in datum.value
                     if isinstance(e, dict) and e.get("method") == key
                 }
@@ -297,9 +298,12 @@ def _sample_quality(data: RunData, key: str, sample: int, step: int) -> dict:
             continue
         values = {d.step: d.value for d in data.read(tag)}
         if step in values and sample < np.asarray(values[step]).size:
+            value = float(np.asarray(values[step]).reshape(-1)[sample])
+            entry = entries.get(parts[1])
             quality[parts[1]] = {
-                "value": float(np.asarray(values[step]).reshape(-1)[sample]),
-                "status": statuses.get(parts[1]),
+                "value": value,
+                "status": None if entry is None else summary.judge(entry, value)[0],
+                "probe_status": None if entry is None else entry.get("status"),
             }
     return quality
 

@@ -293,6 +293,7 @@ def summarise(
                 "rule": rule.text,
                 "threshold": rule.pass_at,
                 "fail_threshold": rule.fail_beyond,
+                "direction": rule.direction,
                 "status": _rules.status(metric, mean),
             }
         )

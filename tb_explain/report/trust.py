@@ -14,8 +14,6 @@ from tb_explain.report.rundata import RunData
 
 CHECKED = ("pass", "warn", "fail")
 SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
-# Used only when a summary entry lacks n_warn / n_fail (older writers).
-LOWER_IS_BETTER = {"completeness", "randomisation"}
 
 
 def quality_step(reader, step: int) -> int | None:
@@ -65,6 +63,7 @@ def _row(entry: dict) -> dict:
     keys = ("metric", "method", "value", "interval", "n", "rule", "threshold")
     row = {key: entry.get(key) for key in keys}
     row["fail_threshold"] = entry.get("fail_threshold")
+    row["direction"] = entry.get("direction")
     row["status"] = str(entry.get("status") or "info")
     row["n_warn"] = entry.get("n_warn")
     row["n_fail"] = entry.get("n_fail")
@@ -91,18 +90,12 @@ def _fill_counts(row: dict, per_sample: np.ndarray | None) -> None:
     """Counts samples outside the pass rule when the writer did not."""
     if row["n_warn"] is not None or per_sample is None:
         return
-    threshold = row["threshold"]
     finite = per_sample[np.isfinite(per_sample)]
-    if threshold is None or not finite.size:
+    if row["threshold"] is None or not finite.size:
         return
-    lower = row["metric"] in LOWER_IS_BETTER
-    outside = finite > threshold if lower else finite < threshold
-    fail = row["fail_threshold"]
-    failing = np.zeros_like(outside)
-    if fail is not None:
-        failing = finite > fail if lower else finite < fail
-    row["n_warn"] = int((outside & ~failing).sum())
-    row["n_fail"] = int(failing.sum())
+    verdicts = summary.judge(row, finite)
+    row["n_warn"] = int((verdicts == "warn").sum())
+    row["n_fail"] = int((verdicts == "fail").sum())
     row["n"] = row["n"] if row["n"] is not None else int(finite.size)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tb_explain import summary
 from tb_explain.report import figures
 from tb_explain.report.document import Figure
 from tb_explain.report.text import Text
-from tb_explain.report.trust import LOWER_IS_BETTER
 
 # Checks whose rule names a fail limit; without one recorded, only the pass
 # threshold can be stated.
@@ -61,7 +61,8 @@ def rule_text(text: Text, row: dict) -> str:
     key = f"rule.{row['metric']}"
     fallback = str(row.get("rule") or "")
     if row.get("fail_threshold") is None and row["metric"] in TWO_LIMITS:
-        key = "rule.at_most" if row["metric"] in LOWER_IS_BETTER else "rule.at_least"
+        lower = summary.direction(row) == "lower_is_better"
+        key = "rule.at_most" if lower else "rule.at_least"
     fail = row.get("fail_threshold")
     return text.get(
         key,
