@@ -15,6 +15,7 @@ import os
 
 import keras
 import numpy as np
+from _common import write_reports
 
 import tb_explain as tbe
 
@@ -68,6 +69,7 @@ def main(argv=None) -> list[str]:
         probe=probe,
         methods=("integrated_gradients", "gradients"),
         modality="tabular",
+        feature_names=FEATURES,  # of the first tabular input, "house"
     )
     model.fit(
         inputs, price, epochs=epochs, batch_size=64, verbose=0, callbacks=[callback]
@@ -83,7 +85,8 @@ def main(argv=None) -> list[str]:
         ]
     )
     logging.info("largest completeness gap: %.2e", float(np.abs(total - gap).max()))
-    return []
+    run = f"{model.name}/explain"
+    return write_reports(args.logdir, run, os.path.join(args.logdir, "reports"))
 
 
 if __name__ == "__main__":

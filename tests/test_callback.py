@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 
@@ -231,6 +232,14 @@ def test_functional_two_input_regression(tmp_path):
     np.testing.assert_allclose(
         second, expected[1], atol=1e-3 * np.abs(expected[1]).max()
     )
+
+    # The report explains the first input only: the sum of its attributions
+    # is not f(x) - f(x'), so no output on the baseline is made up from it.
+    facts = json.loads(tbe.report.build(str(tmp_path), format="json"))
+    assert facts["cases"] and all(c["baseline_output"] is None for c in facts["cases"])
+    page = tbe.report.build(str(tmp_path), format="html")
+    assert "predicts one number from each" in page
+    assert "the model&#x27;s output on the baseline was not recorded" in page
 
 
 class TinySubclassed(keras.Model):

@@ -54,7 +54,7 @@ def test_demo_trains_every_example(tmp_path, examples_on_path):
     assert prices["task"] == "regression"
     assert [i["name"] for i in prices["inputs"]] == ["house", "market"]
     reports = sorted(os.listdir(tmp_path / "reports"))
-    assert len(reports) == 6
+    assert len(reports) == 8 and "prices-explain-report-en.html" in reports
     for name in reports:
         text = (tmp_path / "reports" / name).read_text(encoding="utf-8")
         assert "<html" in text[:2000].lower()

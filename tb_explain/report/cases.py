@@ -140,9 +140,12 @@ def _baseline(data: RunData, index: int, output: float, recorded) -> dict:
     method = data.methods[0]
     if method != "integrated_gradients":
         return {}
-    total = float(np.nansum(data.maps[method][index]))
     if recorded is not None and np.isfinite(recorded[index]):
         return {"baseline_output": float(recorded[index]), "baseline_source": "quality"}
+    if len(data.config.get("inputs") or [None]) > 1:
+        # The maps cover the first input only: their sum is not f(x) - f(x').
+        return {}
+    total = float(np.nansum(data.maps[method][index]))
     return {"baseline_output": output - total, "baseline_source": "completeness"}
 
 

@@ -36,7 +36,9 @@ def decides(data: dict, text: Text) -> str:
     modality = text(f"modality.{task['modality']}")
     if task["task"] == "regression":
         return text(
-            "summary.decides_regression",
+            "summary.decides_regression"
+            if task["n_outputs"] > 1
+            else "summary.decides_regression_one",
             model=model,
             modality=modality,
             count=task["n_outputs"],
