@@ -10,6 +10,7 @@ plugin or the report: they read only what the summaries hold.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import platform
@@ -72,8 +73,9 @@ class ExplainCallback(keras.callbacks.Callback):
         baselines: Baselines for the methods that use them, broadcastable to
             the inputs (zeros when None).
         quality: Whether to compute quality figures.
-        quality_every_n_epochs: Quality figures on every n-th explained
-            epoch (they cost a few model calls per sample and method).
+        quality_every_n_epochs: Quality figures at the explained epochs
+            whose number is a multiple of n (they cost a few model calls per
+            sample and method), and at the end of training.
         weights: Whether to write weight statistics and pictures.
         output: Index or name of the explained output of a multi-output
             model.
@@ -143,8 +145,8 @@ class ExplainCallback(keras.callbacks.Callback):
         self._active = False
         self._last_step = None
         self._epoch = 0
-        self._first_attributions = None
-        self._previous_attributions = None
+        self._first = self._previous = self._current = None
+        self._quality_step = None
 
     # ------------------------------------------------------------------
     # Keras hooks.
@@ -175,7 +177,8 @@ class ExplainCallback(keras.callbacks.Callback):
         with self._guard(f"epoch {epoch}"):
             self._write_logs(logs, step)
             if (epoch + 1) % self.every_n_epochs == 0:
-                explained = self._explain(step, "epoch")
+                # The batch hook may have explained this very step already.
+                explained = self._explain(step, "epoch") or step == self._last_step
                 if explained and (epoch + 1) % self.quality_every_n_epochs == 0:
                     self._write_quality(step)
             self._writer.flush()
@@ -185,7 +188,9 @@ class ExplainCallback(keras.callbacks.Callback):
             return
         step = self._current_step()
         with self._guard("the end of training"):
-            if self._last_step != step and self._explain(step, "final"):
+            if self._last_step != step:
+                self._explain(step, "final")
+            if self._last_step == step:
                 self._write_quality(step)
         self._close_writer()
 
@@ -240,6 +245,9 @@ class ExplainCallback(keras.callbacks.Callback):
         self._validate_methods()
         self._validate_log_dir()
         self._activations = model_facts.ActivationProbe(model)
+        self._quality_model = (
+            model if self.probe.structure == "single" else _OneInput(model, self.probe)
+        )
         self._gradients = model_facts.GradientProbe(model, self.probe.labels)
 
     def _detect_modalities(self) -> list[str]:
@@ -543,7 +551,10 @@ class ExplainCallback(keras.callbacks.Callback):
     def _write_weights(self, step: int) -> dict:
         try:
             norms = self._gradients.norms(self._inputs)
-            dead = self._activations.dead_fractions(self._inputs)
+            single = self.probe.inputs[0] if len(self.probe.inputs) == 1 else None
+            dead = self._activations.dead_fractions(
+                self._inputs if single is None else single
+            )
         except Exception:  # statistics must never stop training
             logger.exception("Weight statistics failed at step %d.", step)
             norms, dead = {}, {}
@@ -576,40 +587,52 @@ class ExplainCallback(keras.callbacks.Callback):
     def _store_for_quality(
         self, attributions: dict, targets: np.ndarray, step: int
     ) -> None:
-        self._targets_now = targets
-        current = {k: v[0] for k, v in attributions.items()}
-        self._previous_attributions, self._current_attributions = (
-            getattr(self, "_current_attributions", None),
-            current,
+        current = _Explained(
+            step, {k: v[0] for k, v in attributions.items()}, np.asarray(targets)
         )
-        if self._first_attributions is None:
-            self._first_attributions = current
-            self._first_step = step
+        self._previous, self._current = self._current, current
+        if self._first is None:
+            self._first = current
 
     def _write_quality(self, step: int) -> None:
         if not self.compute_quality or len(self.probe.inputs) != 1:
             return
-        if not self._current_attributions:
+        current = self._current
+        if current is None or current.step != step or not current.maps:
             return
+        if step == self._quality_step:
+            return
+        self._quality_step = step
         try:
             result = quality.evaluate(
-                self.model,
-                self._inputs,
-                self._current_attributions,
-                self._targets_now,
-                baselines=self.baselines,
-                previous=self._previous_attributions,
+                self._quality_model,
+                self.probe.inputs[0],
+                current.maps,
+                current.targets,
+                baselines=self._quality_baselines(),
+                previous=_same_targets(self._previous, current.targets),
                 # The first written step is the reference of the randomisation
                 # check; compared with itself it would say nothing.
                 reference=None
-                if step == self._first_step
-                else self._first_attributions,
+                if step == self._first.step
+                else _same_targets(self._first, current.targets),
                 output=self.output,
                 batch_size=auto_rows(self.probe.inputs),
             )
         except Exception:  # quality figures must never stop training
             logger.exception("Quality figures failed at step %d; skipped.", step)
             return
+        self._write_quality_result(result, step)
+
+    def _quality_baselines(self) -> Any:
+        """The baselines integrated gradients used (its own option first):
+        completeness is measured against them, and deletion fills with them."""
+        for _, method in self._keyed_methods():
+            if method.name == "integrated_gradients":
+                return self._method_options(method).get("baselines")
+        return self.baselines
+
+    def _write_quality_result(self, result, step: int) -> None:
         for name, values in result.per_sample.items():
             metric, _, method = name.partition("/")
             self._writer.write_array(
@@ -630,6 +653,53 @@ class ExplainCallback(keras.callbacks.Callback):
 
 # ----------------------------------------------------------------------
 # Helpers.
+
+
+@dataclasses.dataclass(frozen=True)
+class _Explained:
+    """The maps of one written step (first input) and the targets explained."""
+
+    step: int
+    maps: dict
+    targets: np.ndarray
+
+
+def _same_targets(stored: _Explained | None, targets: np.ndarray) -> dict | None:
+    """``stored``'s maps, NaN for the samples explained for another target.
+
+    A map of another class says nothing about the stability or randomisation
+    of this one: those samples are left out, and the figures' ``n`` counts the
+    samples compared.
+    """
+    if stored is None:
+        return None
+    differ = stored.targets != targets
+    if not differ.any():
+        return stored.maps
+    return {
+        key: np.where(differ.reshape((-1,) + (1,) * (maps.ndim - 1)), np.nan, maps)
+        for key, maps in stored.maps.items()
+    }
+
+
+class _OneInput:
+    """A one-input model whose probe is a list or dict, called on one array.
+
+    The quality figures perturb one array; this packs it the way the model
+    takes it, in one compiled call, and keeps the model's output names.
+    """
+
+    def __init__(self, model: keras.Model, probe: probe_lib.Probe):
+        import tensorflow as tf
+
+        self.output_names = getattr(model, "output_names", None)
+        self._call = tf.function(
+            lambda tensor: model(probe.pack([tensor]), training=False),
+            reduce_retracing=True,
+        )
+
+    def __call__(self, tensor):
+        return self._call(tensor)
 
 
 def _check_positive(name: str, value: Any) -> None:

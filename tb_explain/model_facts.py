@@ -260,7 +260,12 @@ class ActivationProbe:
             )
 
     def dead_fractions(self, inputs: Any) -> dict[str, float]:
-        """Layer name -> share of units (last axis) never above zero."""
+        """Layer name -> share of units (last axis) never above zero.
+
+        Args:
+            inputs: The probe as the model takes it; one array for a model
+                with one input (whatever structure it was built with).
+        """
         if self._extractor is None:
             return {}
         outputs = self._call(inputs)

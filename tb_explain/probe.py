@@ -46,12 +46,15 @@ class Probe:
 
     def model_inputs(self, index: slice | None = None) -> Any:
         """The inputs in the structure the model takes, optionally sliced."""
-        arrays = [x if index is None else x[index] for x in self.inputs]
+        return self.pack([x if index is None else x[index] for x in self.inputs])
+
+    def pack(self, arrays: list) -> Any:
+        """``arrays`` (one per input, arrays or tensors) in the model's structure."""
         if self.structure == "single":
             return arrays[0]
         if self.structure == "dict":
             return dict(zip(self.input_names, arrays))
-        return arrays
+        return list(arrays)
 
 
 def _as_array(value: Any, what: str) -> np.ndarray:

@@ -465,3 +465,88 @@ def test_quality_figures_match_an_independent_completeness(callback_logdir):
     info = reader.at(summary.QUALITY_INFO).value
     assert info["fill"] == "zeros"  # no baselines given: the all-zero input
     np.testing.assert_allclose(info["output_baselines"], f_0, rtol=1e-4, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# What the quality figures are fed.
+
+
+def test_stability_leaves_out_samples_whose_target_changed(callback_logdir):
+    """A map of another class is not compared: NaN exactly there."""
+    logdir, _ = callback_logdir
+    reader = summary.open_logdir(logdir).reader("digits/explain")
+    tag = summary.quality_tag("stability", "gradients")
+    steps = reader.steps(summary.TARGETS)
+    changed = 0
+    for before, step in zip(steps, steps[1:]):
+        if step not in reader.steps(tag):
+            continue
+        differ = reader.at(summary.TARGETS, before).value != (
+            reader.at(summary.TARGETS, step).value
+        )
+        stability = reader.at(tag, step).value
+        np.testing.assert_array_equal(np.isnan(stability), differ)
+        changed += int(differ.sum())
+    assert changed > 0  # the untrained model's classes change as it learns
+
+
+def test_quality_follows_the_methods_own_baselines(tmp_path):
+    """Completeness against the baselines IG was given, not the callback's."""
+    x, y, names, (x_probe, y_probe) = cancer_data()
+    model = cancer_mlp()
+    baselines = np.full((1, x.shape[1]), 0.5, np.float32)
+    method = tbe.Method("integrated_gradients", baselines=baselines, n_steps=64)
+    callback = tbe.ExplainCallback(
+        str(tmp_path), probe=(x_probe, y_probe), methods=(method, "gradients")
+    )
+    _fit(model, x, y, callback)
+    reader = _reader(str(tmp_path))
+    info = reader.at(summary.QUALITY_INFO).value
+    f_base = model.predict(np.repeat(baselines, len(x_probe), axis=0), verbose=0)
+    np.testing.assert_allclose(info["output_baselines"], f_base[:, 0], rtol=1e-4)
+    f_x = model.predict(x_probe, verbose=0)[:, 0].astype(np.float64)
+    gap = f_x - f_base[:, 0]
+    total = reader.at(summary.attributions_tag("integrated_gradients")).value
+    expected = np.abs(total.sum(axis=1) - gap) / np.abs(gap)
+    written = reader.at(summary.quality_tag("completeness", "integrated_gradients"))
+    informative = np.abs(gap) >= 0.05
+    assert informative.sum() >= 8
+    # float16 maps: 30 values each within 2**-11 of the step's largest value.
+    atol = 30 * 2**-11 * np.abs(total).max() / np.abs(gap[informative]).min()
+    np.testing.assert_allclose(
+        written.value[informative], expected[informative], atol=max(atol, 1e-3)
+    )
+
+
+def test_quality_every_epoch_when_batches_divide_the_epoch(tmp_path):
+    """The batch hook explains the epoch's last step; quality still runs."""
+    x, y, _, probe = cancer_data()
+    model = cancer_mlp()
+    batches = -(-len(x) // 64)
+    callback = tbe.ExplainCallback(
+        str(tmp_path), probe=probe, methods=("gradients",), every_n_batches=batches
+    )
+    _fit(model, x, y, callback, epochs=2)
+    reader = _reader(str(tmp_path))
+    quality_steps = reader.steps(summary.QUALITY_SUMMARY)
+    assert quality_steps == [batches, 2 * batches]
+
+
+def test_quality_on_a_one_input_model_with_a_dict_probe(tmp_path):
+    x, y, _, (x_probe, y_probe) = cancer_data()
+    inputs = keras.Input((x.shape[1],), name="features")
+    outputs = keras.layers.Dense(1, activation="sigmoid")(
+        keras.layers.Dense(8, activation="relu")(inputs)
+    )
+    model = keras.Model({"features": inputs}, outputs)
+    model.compile("adam", "binary_crossentropy")
+    callback = tbe.ExplainCallback(
+        str(tmp_path),
+        probe=({"features": x_probe}, y_probe),
+        methods=("integrated_gradients",),
+    )
+    _fit(model, {"features": x}, y, callback)
+    reader = _reader(str(tmp_path))
+    written = reader.at(summary.quality_tag("completeness", "integrated_gradients"))
+    assert written.value.shape == (len(x_probe),)
+    assert np.isfinite(written.value).any()

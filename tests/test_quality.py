@@ -15,6 +15,7 @@ import scipy.stats
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
+import tb_explain as tbe
 from tb_explain import quality, summary
 
 N_FEATURES = 6
@@ -286,6 +287,22 @@ def test_rank_correlation_matches_scipy_with_ties():
 def test_rank_correlation_of_a_constant_map_is_nan():
     rho = quality.rank_correlation(np.zeros((1, 5)), np.arange(5.0)[None])
     assert np.isnan(rho[0])
+
+
+def test_rank_correlation_of_a_map_with_nan_is_nan():
+    """scipy.stats.spearmanr gives NaN too; NaN must not get a rank of its own."""
+    a = np.array([[1.0, np.nan, np.nan, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0, 5.0]])
+    b = np.array([[1.0, 5.0, 6.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0, 5.0]])
+    rho = quality.rank_correlation(a, b)
+    assert np.isnan(rho[0]) and rho[1] == pytest.approx(1.0)
+
+
+def test_top_k_overlap_of_a_constant_map_is_nan():
+    """An all-zero map (Grad-CAM under its ReLU) has no top k to share."""
+    zeros, ramp = np.zeros((1, 6)), np.arange(6.0)[None]
+    assert np.isnan(quality.top_k_overlap(zeros, zeros, 2)[0])
+    assert np.isnan(quality.top_k_overlap(zeros, ramp, 2)[0])
+    assert quality.top_k_overlap(ramp, ramp, 2)[0] == 1.0
 
 
 def test_top_k_overlap_by_hand():
@@ -634,3 +651,42 @@ def test_evaluate_rejects_bad_arguments(linear):
         quality.evaluate(model, x, {"gradients": x}, 0, modes=("occlusion",))
     with pytest.raises(TypeError, match="previous"):
         quality.evaluate(model, x, {"gradients": x}, 0, previous=[x])
+
+
+def _two_output_model() -> keras.Model:
+    inputs = keras.Input((4,), name="x")
+    first = keras.layers.Dense(3, activation="softmax", name="a")(inputs)
+    second = keras.layers.Dense(2, activation="softmax", name="b")(inputs)
+    return keras.Model(inputs, [first, second])
+
+
+@pytest.mark.parametrize(("output", "index"), [(None, 0), ("b", 1), (1, 1)])
+def test_evaluate_picks_the_output_as_the_engine_does(output, index):
+    """None is the first output; a name or an index picks another."""
+    model = _two_output_model()
+    x = np.random.default_rng(3).normal(size=(6, 4)).astype(np.float32)
+    maps = {"integrated_gradients": tbe.attribute(model, x, output=output)}
+    result = quality.evaluate(model, x, maps, None, output=output, modes=())
+    expected = np.asarray(model(x)[index])
+    np.testing.assert_array_equal(result.targets, expected.argmax(axis=1))
+    np.testing.assert_allclose(
+        result.output_inputs, expected.max(axis=1), rtol=1e-5, atol=1e-7
+    )
+    assert np.nanmax(result["completeness/integrated_gradients"]) < 0.05
+
+
+def test_token_inputs_get_no_completeness():
+    """IG starts from the zero embedding there, which no token id gives."""
+    model = keras.Sequential(
+        [
+            keras.Input((6,), dtype="int32"),
+            keras.layers.Embedding(20, 4),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    tokens = np.random.default_rng(4).integers(1, 20, size=(5, 6)).astype(np.int32)
+    maps = {"integrated_gradients": tbe.attribute(model, tokens)}
+    result = quality.evaluate(model, tokens, maps, None, modes=("deletion",))
+    assert "completeness/integrated_gradients" not in result.per_sample
+    assert "deletion_gain/integrated_gradients" in result.per_sample

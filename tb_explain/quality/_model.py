@@ -12,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
+from tb_explain.methods._outputs import select_output
+
 logger = logging.getLogger(__name__)
 
 # A Keras model, or any callable from a float32 tensor (batch, ...) to outputs.
@@ -59,25 +61,17 @@ def call(model: ModelLike, batch: np.ndarray, output: int | str | None) -> np.nd
     """One model call on ``batch``; returns ``(batch, n_outputs)`` float64.
 
     Raises:
-        ValueError: if the model has several outputs and ``output`` does not
-            pick one of them.
+        ValueError: if ``output`` names no output of the model (None picks
+            the first, as in :func:`tb_explain.attribute`).
     """
     tensor = tf.convert_to_tensor(batch, dtype=tf.float32)
     if isinstance(model, keras.Model):
         result = _compiled(model)(tensor)
     else:
         result = model(tensor)
-    if isinstance(result, (list, tuple, dict)):
-        keys = list(result) if isinstance(result, dict) else list(range(len(result)))
-        if output is None and len(keys) == 1:
-            output = keys[0]
-        if output not in keys:
-            raise ValueError(
-                f"The model returns several outputs; `output` must be one of "
-                f"{keys}. Received: output={output!r}."
-            )
-        result = result[output]
-    values = np.asarray(result, dtype=np.float64)
+    # The same choice as the engine's: None is the first output, else an
+    # index or one of the model's output names.
+    values = np.asarray(select_output(model, result, output), dtype=np.float64)
     return values.reshape(values.shape[0], -1)
 
 

@@ -55,8 +55,8 @@ def rank_correlation(a: ArrayLike, b: ArrayLike) -> np.ndarray:
         ValueError: if the shapes differ or a sample has fewer than 2 features.
 
     Note:
-        A sample whose map is constant (all zeros, say) has no ranking: its
-        value is NaN, which probe-level figures drop.
+        A sample whose map is constant (all zeros, say) or holds NaN or Inf
+        has no ranking: its value is NaN, which probe-level figures drop.
     """
     a = _arrays.flatten(_arrays.as_batch_array(a, "a"))
     b = _arrays.flatten(_arrays.as_batch_array(b, "b"))
@@ -66,6 +66,9 @@ def rank_correlation(a: ArrayLike, b: ArrayLike) -> np.ndarray:
             "`a` and `b` need at least 2 features per sample to rank. "
             f"Received: shape {a.shape}."
         )
+    # A map with NaN or Inf has no ranking: NaN, as for a constant map.
+    finite = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    a, b = np.where(finite[:, None], a, 0.0), np.where(finite[:, None], b, 0.0)
     ranks_a = _average_ranks(a)
     ranks_b = _average_ranks(b)
     ranks_a -= ranks_a.mean(axis=1, keepdims=True)
@@ -74,7 +77,7 @@ def rank_correlation(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     scale = np.sqrt((ranks_a**2).sum(axis=1) * (ranks_b**2).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.where(scale > 0, covariance / np.where(scale > 0, scale, 1), np.nan)
-    return np.clip(rho, -1.0, 1.0)
+    return np.clip(np.where(finite, rho, np.nan), -1.0, 1.0)
 
 
 def top_k_overlap(a: ArrayLike, b: ArrayLike, k: int) -> np.ndarray:
@@ -88,7 +91,8 @@ def top_k_overlap(a: ArrayLike, b: ArrayLike, k: int) -> np.ndarray:
         k: how many features, ``1 <= k <= n_features``.
 
     Returns:
-        ``(batch,)`` float64 in [0, 1].
+        ``(batch,)`` float64 in [0, 1]; NaN where a map is constant or not
+        finite (it has no top k).
 
     Raises:
         ValueError: if the shapes differ or ``k`` is out of range.
@@ -105,7 +109,17 @@ def top_k_overlap(a: ArrayLike, b: ArrayLike, k: int) -> np.ndarray:
             f"`k` must be an int in [1, {n}] (the number of features). "
             f"Received: k={k!r}."
         )
-    return (_top_mask(a, k) & _top_mask(b, k)).sum(axis=1) / k
+    overlap = (_top_mask(a, k) & _top_mask(b, k)).sum(axis=1) / k
+    # A constant map (or one with NaN) has no top k: its order is positional.
+    ranked = _has_ranking(a) & _has_ranking(b)
+    return np.where(ranked, overlap, np.nan)
+
+
+def _has_ranking(magnitudes: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(magnitudes).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        spread = np.ptp(np.where(finite[:, None], magnitudes, 0.0), axis=1) > 0
+    return finite & spread
 
 
 def _top_mask(magnitudes: np.ndarray, k: int) -> np.ndarray:

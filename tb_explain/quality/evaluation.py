@@ -118,9 +118,13 @@ def evaluate(
     Note:
         The probe-level completeness figure leaves out samples whose baseline
         gap is under 0.05: their relative delta has no meaning, and the
-        baseline check reports them. Randomisation against the first written
-        step is 1 at that step itself; pass ``reference`` only afterwards.
+        baseline check reports them. Integer (token) inputs get no
+        completeness figures: integrated gradients start from the zero
+        embedding there, which no token id gives. Randomisation against the
+        first written step is 1 at that step itself; pass ``reference`` only
+        afterwards.
     """
+    tokens = np.issubdtype(np.asarray(inputs).dtype, np.integer)
     x, maps = _check_arguments(inputs, attributions, modes)
     _check_optional_mapping("previous", previous)
     _check_optional_mapping("reference", reference)
@@ -133,7 +137,12 @@ def evaluate(
     )
 
     base = _broadcast_baselines(baselines, x)
-    if COMPLETENESS_METHOD in maps:
+    if COMPLETENESS_METHOD in maps and tokens:
+        logger.info(
+            "Integer (token) inputs: integrated gradients start from the zero "
+            "embedding, which no token id gives; completeness is not computed."
+        )
+    elif COMPLETENESS_METHOD in maps:
         _add_completeness(
             result, model, base, maps[COMPLETENESS_METHOD], output, batch_size
         )
