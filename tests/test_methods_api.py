@@ -275,3 +275,36 @@ def test_chunks_cover_every_row_once_in_equal_sizes(n_blocks, n_samples, batch_s
     assert seen == [(b, s) for b in range(n_blocks) for s in range(n_samples)]
     assert max(chunk_sizes) <= batch_size
     assert max(chunk_sizes) - min(chunk_sizes) <= 1
+
+
+def _two_heads():
+    """Inputs a and b; head ``both`` reads both, head ``only_a`` reads a alone."""
+    a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+    both = keras.layers.Dense(1, name="both")(keras.layers.Concatenate()([a, b]))
+    only_a = keras.layers.Dense(1, name="only_a")(a)
+    return keras.Model([a, b], [both, only_a])
+
+
+@pytest.mark.parametrize("method", ["gradients", "integrated_gradients", "smoothgrad"])
+def test_an_input_the_output_ignores_gets_zero_attributions(method):
+    model = _two_heads()
+    rng = np.random.default_rng(2)
+    x = [rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=(4, 2))]
+    options = {"n_samples": 3} if method == "smoothgrad" else {}
+    a_part, b_part = attribute(model, x, method, output="only_a", **options)
+    np.testing.assert_array_equal(b_part, np.zeros((4, 2), np.float32))
+    if method == "gradients":
+        kernel = np.asarray(model.get_layer("only_a").kernel)[:, 0]
+        np.testing.assert_allclose(a_part, np.tile(kernel, (4, 1)), rtol=1e-6)
+
+
+def test_a_one_element_list_of_baselines_is_one_per_input():
+    inputs = keras.Input((5,))
+    model = keras.Model([inputs], keras.layers.Dense(2)(inputs))
+    rng = np.random.default_rng(3)
+    x, base = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    (listed,) = attribute(model, [x], baselines=[base], target=0)
+    (plain,) = attribute(model, [x], baselines=base, target=0)
+    np.testing.assert_allclose(listed, plain, rtol=1e-6)
+    with pytest.raises(ValueError, match="must broadcast to the inputs"):
+        validate(model, [x], "integrated_gradients", baselines=base[None])

@@ -130,7 +130,10 @@ def gradient_function(call: ModelCall, rows: Sequence[np.ndarray]):
             tape.watch(watched)
             outputs = call(rows)
             explained = tf.gather(outputs, targets, axis=1, batch_dims=1)
-        return tape.gradient(explained, watched), explained
+        # An input the explained output does not depend on has zero gradient
+        # (a head of a multi-output model fed by some inputs only).
+        zero = tf.UnconnectedGradients.ZERO
+        return tape.gradient(explained, watched, unconnected_gradients=zero), explained
 
     def build():
         signature = [specs(rows), tf.TensorSpec((None,), tf.int32)]

@@ -164,12 +164,14 @@ def broadcast_baselines(
     for index, (value, array) in enumerate(zip(values, arrays, strict=True)):
         base = np.asarray(value).astype(array.dtype)
         try:
-            np.broadcast_shapes(base.shape, array.shape)
+            fits = np.broadcast_shapes(base.shape, array.shape) == array.shape
         except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(
                 f"`baselines` must broadcast to the inputs. Baseline {index} "
                 f"has shape {base.shape}; the input has shape {array.shape}."
-            ) from None
+            )
         result.append(base)
     return result
 
@@ -183,7 +185,10 @@ def _baseline_values(baselines: Any, structure: Structure, count: int) -> list:
                 f"per key of `inputs`: {list(structure.keys)}."
             )
         return [baselines[key] for key in structure.keys]
-    if isinstance(baselines, list | tuple) and count > 1:
+    # A list is one baseline per input when the inputs are a list of that
+    # length (a one-element list included); otherwise it is a value.
+    listed = isinstance(baselines, list | tuple)
+    if listed and (count > 1 or structure.kind == "list" and len(baselines) == 1):
         if len(baselines) != count:
             raise ValueError(
                 f"`baselines` must hold one array per input ({count}). "

@@ -89,7 +89,9 @@ def _maps_function(job: Job, rows: list[np.ndarray]):
                 outputs = call(rows)
             explained = tf.gather(outputs, targets, axis=1, batch_dims=1)
         activations = seen["activations"]
-        grads = tape.gradient(explained, activations)
+        # Zero when the explained output does not depend on the layer.
+        zero = tf.UnconnectedGradients.ZERO
+        grads = tape.gradient(explained, activations, unconnected_gradients=zero)
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
         cam = tf.reduce_sum(weights * activations, axis=-1)
         return tf.nn.relu(cam) if relu else cam
