@@ -233,7 +233,9 @@ def encode_map(values: np.ndarray) -> tuple[np.ndarray, float]:
         ``[-1, 1]`` and ``scale`` the largest finite absolute value (1.0 when
         all values are zero). Non-finite values are stored as NaN.
     """
-    values = np.asarray(values, dtype=np.float32)
+    # float64 here: a float32 cast would turn huge values into Inf and tiny
+    # ones into 0 before the scaling brings them into float16's range.
+    values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
     scale = float(np.max(np.abs(values[finite]))) if finite.any() else 0.0
     if scale == 0.0:
@@ -458,6 +460,10 @@ class RunReader:
             )
         series = self._series[tag]
         key = (tag, series.max_step, series.max_wall_time)
+        if encoding_of(tag) == MAP and STEP_INFO in self._series:
+            # Which steps keep their maps depends on step/info (written last).
+            info = self._series[STEP_INFO]
+            key += (info.max_step, info.max_wall_time)
         if key not in self._cache:
             data = self._read_uncached(tag)
             if encoding_of(tag) == MAP:
@@ -596,7 +602,7 @@ class RunReader:
 
     def methods(self) -> list[str]:
         """Method keys that have attributions in this run, in config order."""
-        keys = [m["key"] for m in self.config().get("methods", [])]
+        keys = [m.get("key") for m in self.config().get("methods") or []]
         present = {t.split("/")[1] for t in self._series if t.startswith("attr")}
         return [k for k in keys if k in present]
 

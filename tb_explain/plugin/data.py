@@ -290,7 +290,7 @@ class RunData:
             tag,
             int(series.max_step),
             float(series.max_wall_time),
-        )
+        ) + self._scales_key(tag)
         value = self.source.cache.get(key)
         if value is None:
             try:
@@ -299,6 +299,14 @@ class RunData:
                 raise errors.NotFoundError(str(error)) from error
             self.source.cache.put(key, value, _nbytes(value))
         return value
+
+    def _scales_key(self, tag: str) -> tuple:
+        """For a ``map`` tag, the state of ``step/info``: the maps of a step
+        are served only once its scale (written last) is there."""
+        info = self.series.get(summary.STEP_INFO)
+        if summary.encoding_of(tag) != summary.MAP or info is None:
+            return ()
+        return (int(info.max_step), float(info.max_wall_time))
 
     def read(self, tag: str) -> list[summary.Datum]:
         """Every value of ``tag`` in step order, decoded."""

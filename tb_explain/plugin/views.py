@@ -75,7 +75,7 @@ def _run_overview(data: RunData) -> dict:
     return {
         "modality": config.get("modality"),
         "task": config.get("task"),
-        "probe_count": int(config.get("probe", {}).get("count", 0)),
+        "probe_count": int((config.get("probe") or {}).get("count", 0)),
         "methods": [
             {key: m.get(key) for key in ("key", "name", "label")}
             for m in _methods(data, config)
@@ -105,7 +105,9 @@ def run_impl(data: RunData) -> dict:
     logs = {}
     for tag in data.tags("logs/"):
         logs[tag[len("logs/") :]] = [
-            [d.step, float(np.asarray(d.value).reshape(-1)[0])] for d in data.read(tag)
+            [d.step, float(np.asarray(d.value).reshape(-1)[0])]
+            for d in data.read(tag)
+            if np.asarray(d.value).size
         ]
     info = data.read(summary.STEP_INFO) if data.has(summary.STEP_INFO) else []
     return {
@@ -129,7 +131,7 @@ class _Outcomes:
         config = data.config()
         self.task = config.get("task")
         self.class_names = config.get("class_names") or []
-        self.ids = config.get("probe", {}).get("ids") or []
+        self.ids = (config.get("probe") or {}).get("ids") or []
         outputs = np.asarray(data.at(summary.PREDICTIONS, step), np.float32)
         self.outputs = outputs.reshape(len(outputs), -1)
         self.count = len(self.outputs)
@@ -137,8 +139,12 @@ class _Outcomes:
             data.first(summary.PROBE_LABELS) if data.has(summary.PROBE_LABELS) else None
         )
         self.labels = None if labels is None else np.asarray(labels)
-        targets = data.at(summary.TARGETS, step) if data.has(summary.TARGETS) else None
+        targets = _at_or_none(data, summary.TARGETS, step)
         self.targets = None if targets is None else np.asarray(targets).reshape(-1)
+        if self.targets is not None and self.task != REGRESSION:
+            if self.outputs.shape[1] == 1:
+                # One sigmoid output is P(class 1), whatever index was written.
+                self.targets = np.ones_like(self.targets)
         if self.task == REGRESSION:
             self.probabilities = self.outputs
             self.predicted = None
@@ -150,12 +156,14 @@ class _Outcomes:
             self.predicted = self.probabilities.argmax(axis=1)
 
     def label(self, i: int):
-        if self.labels is None:
+        if self.labels is None or i >= len(self.labels):
             return None
         row = self.labels[i]
         if self.task == REGRESSION:
             return _scalar_or_list(row)
-        row = np.asarray(row).reshape(-1)
+        row = np.asarray(row, np.float64).reshape(-1)
+        if not np.isfinite(row).all():
+            return None
         return int(row.argmax()) if row.size > 1 else int(np.round(row[0]))
 
     def predicted_value(self, i: int):
@@ -234,22 +242,25 @@ def sample_impl(data: RunData, sample: int, step: int | None) -> dict:
         methods=[
             _method_entry(data, m, sample, step)
             for m in _methods(data, config)
-            if _written_at(data, m["key"], step)
+            if _written_at(data, m["key"], step, sample)
         ],
     )
     return result
 
 
-def _written_at(data: RunData, key: str, step: int) -> bool:
-    """Whether ``key`` has attributions at ``step`` (a method may fail once)."""
+def _written_at(data: RunData, key: str, step: int, sample: int) -> bool:
+    """Whether ``key`` has attributions of ``sample`` at ``step`` (a method
+    may fail once)."""
     maps = data.maps(summary.attributions_tag(key, 0))
-    return step in {int(s) for s in maps.steps}
+    return step in {int(s) for s in maps.steps} and sample < maps.scaled.shape[1]
 
 
 def _feature_values(data: RunData, config: dict, sample: int) -> list | None:
     if config.get("modality") != "tabular":
         return None
     inputs = data.first(summary.probe_inputs_tag(0))
+    if sample >= len(inputs):
+        return None
     return [float(v) for v in np.asarray(inputs[sample]).reshape(-1)]
 
 
@@ -383,7 +394,9 @@ def history_impl(data: RunData, sample: int) -> dict:
         "target_probability": [_target_probability(r, sample) for r in rows],
         "label_probability": (
             [float(r.probabilities[sample, label]) for r in rows]
-            if classified and isinstance(label, int)
+            if classified
+            and isinstance(label, int)
+            and 0 <= label < rows[0].probabilities.shape[1]
             else None
         ),
         "predicted": [r.predicted_value(sample) for r in rows],
@@ -468,6 +481,12 @@ REPORT_TYPES = {
 }
 
 
+class UnreportableRunError(errors.PublicError):
+    """The run's data cannot be turned into a report (HTTP 422)."""
+
+    http_code = 422
+
+
 def report_impl(
     data: RunData, report_format: str, lang: str, step: int | None
 ) -> tuple[bytes, str, str]:
@@ -479,15 +498,25 @@ def report_impl(
 
     Raises:
         errors.NotFoundError: When the run or step does not exist.
+        UnreportableRunError: When the run's tags disagree (HTTP 422).
     """
     from tb_explain import report as builder
 
     # The step the tab would show (the last complete one), so that the report
     # and its file name cover the same step.
     covered = data.step(step)
-    body = builder.build_for_reader(
-        data.reader, format=report_format, lang=lang, step=covered
-    )
+    try:
+        body = builder.build_for_reader(
+            data.reader, format=report_format, lang=lang, step=covered
+        )
+    except (ArithmeticError, LookupError, TypeError, ValueError) as error:
+        # Tags that disagree (hand-made or damaged runs): say so, never a 500.
+        logger.exception("Report of run %r at step %s failed.", data.run, covered)
+        raise UnreportableRunError(
+            f"Run {data.run!r} cannot be reported at step {covered!r}: its data "
+            f"is inconsistent ({type(error).__name__}: {error}). The Samples and "
+            "Global views show what is readable."
+        ) from error
     filename = builder.filename(data.run, covered, report_format)
     content_type = REPORT_TYPES[report_format]
     if isinstance(body, str):

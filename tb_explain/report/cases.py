@@ -177,7 +177,7 @@ def reasons(data: RunData, method: str, index: int) -> list[dict]:
 
 
 def _input_values(data: RunData, index: int):
-    if data.inputs is None or data.modality != "tabular":
+    if data.inputs is None or data.modality != "tabular" or index >= len(data.inputs):
         return None
     values = np.asarray(data.inputs[index], np.float64).reshape(-1)
     return values if values.size else None

@@ -133,8 +133,9 @@ def _task(data: rundata.RunData) -> dict:
 def _training(data: rundata.RunData) -> dict:
     logs = {
         name: [
-            (step, float(np.asarray(value)))
+            (step, float(np.asarray(value).reshape(-1)[0]))
             for step, value in rundata.series(data.reader, summary.log_tag(name))
+            if np.asarray(value).size
         ]
         for name in rundata.log_names(data.reader)
     }

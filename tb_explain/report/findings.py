@@ -11,6 +11,16 @@ import math
 
 FEW_SAMPLES = 30
 CONFIDENT = 0.9
+
+
+def number(value) -> float:
+    """A fact as a float: NaN for None and for JSON's "NaN" / "Infinity"."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 IMBALANCE_RATIO = 3.0
 CHANGED_RHO = 0.5
 RISE = 1.1
@@ -78,7 +88,7 @@ def _performance(facts: dict) -> list[dict]:
     confident = [
         c
         for c in facts["cases"]
-        if c["kind"] == "mistake" and c["predicted"]["probability"] >= CONFIDENT
+        if c["kind"] == "mistake" and number(c["predicted"]["probability"]) >= CONFIDENT
     ]
     mistakes = perf["n"] - perf["correct"]
     if confident:

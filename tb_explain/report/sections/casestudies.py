@@ -68,12 +68,13 @@ def _heading_key(data: dict, case: dict) -> str:
     if kind == "mistake":
         if data["task"]["task"] == "regression":
             return "cases.heading.largest_error"
-        confident = predicted["probability"] >= findings.CONFIDENT
+        confident = findings.number(predicted["probability"]) >= findings.CONFIDENT
         return (
             "cases.heading.confident_mistake" if confident else "cases.heading.mistake"
         )
-    if kind == "borderline" and predicted["margin"] > cases.BORDERLINE_MARGIN:
-        return "cases.heading.least_certain"
+    if kind == "borderline":
+        close = findings.number(predicted["margin"]) <= cases.BORDERLINE_MARGIN
+        return "cases.heading.borderline" if close else "cases.heading.least_certain"
     return f"cases.heading.{kind}"
 
 
@@ -132,7 +133,7 @@ def _figure(data: dict, arrays: dict, case: dict, text: Text):
         for m in data["methods"]
     }
     titles["input"] = common.axis(text, "cases.input")
-    scale = max(float(np.nanmax(np.abs(v))) for v in maps.values()) or 1.0
+    scale = max(_largest(v) for v in maps.values()) or 1.0
     label = common.axis(text, "axis.attribution")
     if data["importance"] and data["importance"]["kind"] == "regions":
         png = figures.image_case(arrays["inputs"][index], maps, titles, scale, label)
@@ -182,3 +183,10 @@ def _reason(data: dict, reason: dict, text: Text) -> str:
         share=share,
         direction=direction,
     )
+
+
+def _largest(values) -> float:
+    """The largest finite ``|value|`` (0 when none is finite)."""
+    finite = np.abs(np.asarray(values, np.float64))
+    finite = finite[np.isfinite(finite)]
+    return float(finite.max()) if finite.size else 0.0

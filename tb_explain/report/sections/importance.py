@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tb_explain.report import figures
 from tb_explain.report.document import Bullets, Heading, Paragraph, Table
 from tb_explain.report.sections import common
@@ -99,6 +101,9 @@ def _image_importance(data: dict, arrays: dict, importance: dict, text) -> list:
     titles = [common.drawable(text, text("drivers.all"), "Σ")] + [
         common.class_name(data, c) for c in range(rows.shape[0] - 1)
     ]
+    if not np.isfinite(np.asarray(rows, np.float64)).any():
+        # A diverged model: no finite map to draw; the findings say so.
+        return [Paragraph(text("drivers.no_finite_maps"), "note")]
     png = figures.class_maps(rows, titles, common.axis(text, "axis.mean_abs"))
     regions = [
         text("unit_share", unit=common.unit_label(text, r), share=text.pct(r["share"]))
