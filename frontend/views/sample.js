@@ -214,10 +214,14 @@ function qualityTable(shown) {
       return el('span', {className: 'note', text: '—'});
     }
     const probe = figure.probe_status;
+    const value = toNumber(figure.value);
+    const compared = Number.isFinite(value);
     return el('span', {className: 'quality-cell'}, [
       el('span', {className: 'quality-value',
-        text: formatNumber(toNumber(figure.value))}),
-      badge(figure.status),
+        text: compared ? formatNumber(value) : 'not compared',
+        attrs: compared ? {} : {title: 'The explained class changed since ' +
+          'the step compared with, or a map is constant'}}),
+      compared ? badge(figure.status) : null,
       JUDGED.includes(probe) ? el('span', {className: 'note probe-status',
         text: `probe ${probe}`,
         attrs: {title: 'The verdict on the whole probe at this step'}}) : null,

@@ -311,9 +311,12 @@ def _sample_quality(data: RunData, key: str, sample: int, step: int) -> dict:
         if step in values and sample < np.asarray(values[step]).size:
             value = float(np.asarray(values[step]).reshape(-1)[sample])
             entry = entries.get(parts[1])
+            # NaN: not compared (the explained class changed since the step
+            # compared with, or a map is constant); no verdict to give.
+            judged = entry is not None and np.isfinite(value)
             quality[parts[1]] = {
                 "value": value,
-                "status": None if entry is None else summary.judge(entry, value)[0],
+                "status": summary.judge(entry, value)[0] if judged else None,
                 "probe_status": None if entry is None else entry.get("status"),
             }
     return quality
