@@ -16,7 +16,7 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import keras
@@ -142,6 +142,8 @@ class ExplainCallback(keras.callbacks.Callback):
         self.output = output
         self._writer = None
         self._grad_cam_layer = None
+        self._wrote_once = False
+        self._step_offset = 0
         self._active = False
         self._last_step = None
         self._epoch = 0
@@ -157,17 +159,25 @@ class ExplainCallback(keras.callbacks.Callback):
         if not self._active:
             logger.info("Not the chief worker: ExplainCallback writes nothing here.")
             return
+        self._validate_log_dir()
         self._open_writer()
+        self._continue_steps()
         with self._guard("the start of training"):
-            self._write_once()
+            if not self._wrote_once:
+                self._write_once()
+                self._wrote_once = True
             self._explain(self._current_step(), "initial")
+            self._writer.flush()
 
     def on_train_batch_end(self, batch, logs=None):
         if not self._active or self.every_n_batches is None:
             return
-        if (batch + 1) % self.every_n_batches == 0:
+        # Counted over the whole training, as TensorBoard counts steps (the
+        # batch index starts again at every epoch).
+        step = self._current_step()
+        if step % self.every_n_batches == 0:
             with self._guard(f"batch {batch}"):
-                self._explain(self._current_step(), "batch")
+                self._explain(step, "batch")
 
     def on_epoch_end(self, epoch, logs=None):
         self._epoch = epoch + 1
@@ -239,11 +249,12 @@ class ExplainCallback(keras.callbacks.Callback):
         )
         self._labels = probe_lib.class_indices(self.probe.labels, self._task)
         self._n_classes = _n_classes(self._task, self._n_outputs)
+        self._validate_task()
+        self._validate_labels()
         self._validate_names()
         self._validate_target()
         self._drop_unusable_defaults()
         self._validate_methods()
-        self._validate_log_dir()
         self._activations = model_facts.ActivationProbe(model)
         self._quality_model = (
             model if self.probe.structure == "single" else _OneInput(model, self.probe)
@@ -283,6 +294,42 @@ class ExplainCallback(keras.callbacks.Callback):
                     f"tabular input has {count} features. Pass {count} names."
                 )
 
+    def _validate_task(self) -> None:
+        if self._task == "binary" and self._n_outputs != 1:
+            raise ValueError(
+                f"`task='binary'` needs a head with one (sigmoid) output; the "
+                f"explained output has {self._n_outputs} units. Pass "
+                "task='multiclass' for a softmax over the two classes."
+            )
+        if self.class_names is not None and self._task == "regression":
+            raise ValueError(
+                "`class_names` applies to classification, but the head is a "
+                "regression (one output without a sigmoid). Pass task='binary' "
+                "for a logit head, or leave class_names out."
+            )
+
+    def _validate_labels(self) -> None:
+        """Labels must name classes of the head (before the first batch)."""
+        labels = self.probe.labels
+        if labels is None or self._task == "regression":
+            return
+        if labels.ndim == 2 and labels.shape[1] > 1:
+            if labels.shape[1] != self._n_classes:
+                raise ValueError(
+                    f"The probe's one-hot labels have {labels.shape[1]} columns "
+                    f"but the head has {self._n_classes} classes. Pass labels "
+                    f"with {self._n_classes} columns, or class indices."
+                )
+            return
+        found = self._labels
+        outside = found[(found < 0) | (found >= self._n_classes)]
+        if outside.size:
+            raise ValueError(
+                f"The probe's labels hold class {int(outside[0])}, outside the "
+                f"head's {self._n_classes} classes [0, {self._n_classes - 1}]. "
+                "Pass the labels the model was trained on."
+            )
+
     def _validate_target(self) -> None:
         if self.target == "true" and self.probe.labels is None:
             raise ValueError(
@@ -307,10 +354,11 @@ class ExplainCallback(keras.callbacks.Callback):
             self.methods = [m for m in self.methods if m.name != "grad_cam"]
 
     def _validate_methods(self) -> None:
-        sample = self.probe.model_inputs(slice(0, 2))
+        rows = slice(0, 2)
+        sample = self.probe.model_inputs(rows)
         self._grad_cam_layer = None
         for method in self.methods:
-            options = self._method_options(method)
+            options = _sliced_baselines(self._method_options(method), rows, self.probe)
             engine.validate(self.model, sample, method.name, target=None, **options)
         if any(m.name == "grad_cam" for m in self.methods):
             # Found once here, not at every step (a forward pass on some models).
@@ -355,10 +403,24 @@ class ExplainCallback(keras.callbacks.Callback):
     def _open_writer(self) -> None:
         self._writer = summary.SummaryWriter(self.explain_dir)
 
-    def _current_step(self) -> int:
+    def _iterations(self) -> int:
         optimizer = getattr(self.model, "optimizer", None)
         iterations = getattr(optimizer, "iterations", None)
         return 0 if iterations is None else int(np.asarray(iterations))
+
+    def _current_step(self) -> int:
+        """The optimizer's iterations, continued across fits."""
+        return self._iterations() + self._step_offset
+
+    def _continue_steps(self) -> None:
+        """A recompiled model counts its iterations from 0 again: keep the
+        steps written by this callback increasing."""
+        if self._last_step is not None and self._current_step() < self._last_step:
+            self._step_offset = self._last_step + 1 - self._iterations()
+            logger.info(
+                "The optimizer's iterations restarted; steps continue from %d.",
+                self._current_step(),
+            )
 
     def _write_once(self) -> None:
         step = self._current_step()
@@ -549,15 +611,17 @@ class ExplainCallback(keras.callbacks.Callback):
         return probe_lib.predicted_classes(predictions, self._task)
 
     def _write_weights(self, step: int) -> dict:
-        try:
-            norms = self._gradients.norms(self._inputs)
-            single = self.probe.inputs[0] if len(self.probe.inputs) == 1 else None
-            dead = self._activations.dead_fractions(
+        single = self.probe.inputs[0] if len(self.probe.inputs) == 1 else None
+        norms = _statistic(
+            "Gradient norms", step, lambda: self._gradients.norms(self._inputs)
+        )
+        dead = _statistic(
+            "Dead-unit shares",
+            step,
+            lambda: self._activations.dead_fractions(
                 self._inputs if single is None else single
-            )
-        except Exception:  # statistics must never stop training
-            logger.exception("Weight statistics failed at step %d.", step)
-            norms, dead = {}, {}
+            ),
+        )
         stats = model_facts.weight_stats(self.model, norms, dead)
         self._writer.write_json(summary.WEIGHT_STATS, stats, step)
         if self._input_modalities[0] != "image":
@@ -653,6 +717,40 @@ class ExplainCallback(keras.callbacks.Callback):
 
 # ----------------------------------------------------------------------
 # Helpers.
+
+
+def _sliced_baselines(options: dict, rows: slice, probe: probe_lib.Probe) -> dict:
+    """``options`` with per-sample baselines cut to ``rows`` of the probe, so
+    that a check on a few rows accepts baselines shaped like the probe."""
+    baselines = options.get("baselines")
+    if baselines is None:
+        return options
+
+    def cut(value, x):
+        value = np.asarray(value)
+        per_sample = value.ndim == x.ndim and value.shape[0] == len(x) > 1
+        return value[rows] if per_sample else value
+
+    if isinstance(baselines, Mapping):
+        named = dict(zip(probe.input_names, probe.inputs))
+        cut_baselines = {
+            k: cut(v, named[k]) if k in named else v for k, v in baselines.items()
+        }
+    elif isinstance(baselines, (list, tuple)) and len(baselines) == len(probe.inputs):
+        cut_baselines = [cut(v, x) for v, x in zip(baselines, probe.inputs)]
+    else:
+        cut_baselines = cut(baselines, probe.inputs[0])
+    return {**options, "baselines": cut_baselines}
+
+
+def _statistic(what: str, step: int, compute) -> dict:
+    """``compute()``, or {} with the error logged: statistics never stop
+    training."""
+    try:
+        return compute()
+    except Exception:
+        logger.exception("%s failed at step %d; left out.", what, step)
+        return {}
 
 
 @dataclasses.dataclass(frozen=True)

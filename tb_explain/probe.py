@@ -151,12 +151,12 @@ def make_probe(probe: Any, max_probe: int = 256, ids: Sequence | None = None) ->
 def _unpack(probe: Any, max_probe: int) -> tuple[Any, Any]:
     if hasattr(probe, "element_spec") and hasattr(probe, "take"):
         return _from_dataset(probe, max_probe)
-    if isinstance(probe, tuple) and len(probe) == 2:
-        return probe
+    if isinstance(probe, tuple) and len(probe) in (2, 3):
+        return probe[0], probe[1]  # (x, y) or (x, y, sample_weight)
     if isinstance(probe, (np.ndarray, list, Mapping)) or hasattr(probe, "shape"):
         return probe, None
     raise TypeError(
-        "`probe` must be (x, y), x, or a tf.data.Dataset. "
+        "`probe` must be (x, y), (x, y, sample_weight), x, or a tf.data.Dataset. "
         f"Received: {type(probe).__name__}"
     )
 
@@ -193,12 +193,13 @@ def detect_modality(x: np.ndarray, token_input: bool = False) -> str:
 
     Returns:
         ``"image"`` for ``(batch, height, width, channels)``, ``"text"`` for
-        integer tokens, ``"sequence"`` for ``(batch, steps, channels)`` and
-        ``"tabular"`` for ``(batch, features)``.
+        integer tokens read by an Embedding, ``"sequence"`` for ``(batch,
+        steps, channels)`` and ``"tabular"`` for ``(batch, features)``
+        (integer features included).
     """
     if x.ndim == 4:
         return "image"
-    if token_input or (x.ndim == 2 and np.issubdtype(x.dtype, np.integer)):
+    if token_input:
         return "text"
     if x.ndim == 3:
         return "sequence"
@@ -276,9 +277,10 @@ def predicted_classes(predictions: np.ndarray, task: str) -> np.ndarray | None:
 def detect_task(model, n_outputs: int, labels: np.ndarray | None) -> str:
     """``"multiclass"``, ``"binary"`` or ``"regression"`` from the head.
 
-    A single output with a sigmoid activation is binary; a single output
-    otherwise is a regression unless the labels are all 0 or 1 and the model
-    ends in a sigmoid-like range; several outputs are multi-class.
+    Several outputs are multi-class; a single output whose last layer has a
+    sigmoid activation is binary; any other single output is a regression
+    (pass ``task="binary"`` for a logit head trained with
+    ``from_logits=True``, whose output is not a probability).
     """
     if n_outputs > 1:
         return "multiclass"

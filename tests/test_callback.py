@@ -550,3 +550,88 @@ def test_quality_on_a_one_input_model_with_a_dict_probe(tmp_path):
     written = reader.at(summary.quality_tag("completeness", "integrated_gradients"))
     assert written.value.shape == (len(x_probe),)
     assert np.isfinite(written.value).any()
+
+
+# --------------------------------------------------------------------------
+# Checks before the first batch, and steps across fits.
+
+
+def test_labels_outside_the_head_fail_early(tmp_path):
+    x, y, (xp, yp) = digits_data()
+    bad = np.where(np.arange(len(yp)) == 0, 12, yp)
+    callback = tbe.ExplainCallback(str(tmp_path), probe=(xp, bad))
+    _assert_fails_before_training(digits_cnn(), x, y, callback, "class 12")
+    one_hot = np.eye(4)[np.asarray(yp) % 4]
+    callback = tbe.ExplainCallback(str(tmp_path), probe=(xp, one_hot))
+    _assert_fails_before_training(digits_cnn(), x, y, callback, "4 columns")
+
+
+def test_binary_task_on_two_units_and_class_names_on_regression_fail_early(tmp_path):
+    x, y, (xp, yp) = digits_data()
+    callback = tbe.ExplainCallback(str(tmp_path), probe=(xp, yp), task="binary")
+    _assert_fails_before_training(digits_cnn(), x, y, callback, "task='binary'")
+    rng = np.random.default_rng(0)
+    xr = rng.normal(size=(64, 3)).astype(np.float32)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("adam", "mse")
+    callback = tbe.ExplainCallback(
+        str(tmp_path), probe=(xr[:8], xr[:8, :1]), class_names=["a", "b"]
+    )
+    _assert_fails_before_training(model, xr, xr[:, :1], callback, "class_names")
+
+
+def test_integer_features_are_tabular_and_probe_shaped_baselines_pass(tmp_path):
+    """Counts are features, not tokens, without an Embedding; baselines may
+    have one row per probe sample."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 5, size=(64, 4)).astype(np.int64)
+    y = (x.sum(axis=1) > 8).astype(np.float32)
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")]
+    )
+    model.compile("adam", "binary_crossentropy")
+    baselines = np.full((8, 4), 2.0, np.float32)
+    callback = tbe.ExplainCallback(
+        str(tmp_path),
+        probe=(x[:8], y[:8], np.ones(8)),  # (x, y, sample_weight)
+        feature_names=["a", "b", "c", "d"],
+        baselines=baselines,
+        methods=("integrated_gradients",),
+    )
+    _fit(model, x, y, callback)
+    reader = _reader(str(tmp_path))
+    assert reader.config()["modality"] == "tabular"
+    written = reader.at(summary.attributions_tag("integrated_gradients")).value
+    expected = tbe.attribute(
+        model, x[:8].astype(np.float32), baselines=baselines, target=0
+    )
+    np.testing.assert_allclose(written, expected, atol=1e-3 * np.abs(expected).max())
+
+
+def test_steps_keep_increasing_across_fits_and_recompiles(tmp_path):
+    x, y, _, probe = cancer_data()
+    model = cancer_mlp()
+    callback = tbe.ExplainCallback(str(tmp_path), probe=probe, methods=("gradients",))
+    _fit(model, x, y, callback)
+    _fit(model, x, y, callback)  # iterations go on: the same steps as Keras'
+    model.compile("adam", "binary_crossentropy")  # a new optimizer, from 0
+    _fit(model, x, y, callback)
+    reader = _reader(str(tmp_path))
+    steps = reader.steps(summary.PREDICTIONS)
+    batches = -(-len(x) // 64)
+    assert steps[:3] == [0, batches, 2 * batches]
+    assert steps == sorted(set(steps)) and len(steps) == 5
+    assert reader.steps(summary.RUN_CONFIG) == [0]
+    assert reader.steps(summary.probe_inputs_tag(0)) == [0]
+
+
+def test_every_n_batches_counts_over_the_whole_training(tmp_path):
+    x, y, _, probe = cancer_data()
+    batches = -(-len(x) // 64)  # 9 per epoch
+    callback = tbe.ExplainCallback(
+        str(tmp_path), probe=probe, methods=("gradients",), every_n_batches=4
+    )
+    _fit(cancer_mlp(), x, y, callback, epochs=2)
+    steps = _reader(str(tmp_path)).steps(summary.PREDICTIONS)
+    expected = {0, batches, 2 * batches} | set(range(4, 2 * batches + 1, 4))
+    assert set(steps) == expected
