@@ -475,7 +475,9 @@ class ExplainCallback(keras.callbacks.Callback):
                 "ids": self.probe.ids,
                 "has_labels": self.probe.labels is not None,
             },
-            "baselines": _describe_baselines(self.baselines),
+            # The baselines of integrated gradients (its own option first):
+            # the ones the report names beside its maps and checks.
+            "baselines": _describe_baselines(self._quality_baselines()),
             "target": self.target,
             "output": self.output,
             "every_n_epochs": self.every_n_epochs,

@@ -516,6 +516,11 @@ def test_quality_follows_the_methods_own_baselines(tmp_path):
     np.testing.assert_allclose(
         written.value[informative], expected[informative], atol=max(atol, 1e-3)
     )
+    # The report names the baseline the maps and checks used.
+    assert reader.config()["baselines"]["kind"] == "constant"
+    page = tbe.report.build(str(tmp_path), format="html")
+    assert "relative to a constant input of 0.5" in page
+    assert "all-zero input" not in page
 
 
 def test_quality_every_epoch_when_batches_divide_the_epoch(tmp_path):

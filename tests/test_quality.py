@@ -690,3 +690,9 @@ def test_token_inputs_get_no_completeness():
     result = quality.evaluate(model, tokens, maps, None, modes=("deletion",))
     assert "completeness/integrated_gradients" not in result.per_sample
     assert "deletion_gain/integrated_gradients" in result.per_sample
+
+
+def test_a_figure_with_no_sample_to_judge_has_no_verdict():
+    """All samples left out (their class changed): not a warning."""
+    rows = quality.summarise({"stability/gradients": np.full(5, np.nan)})
+    assert rows[0]["n"] == 0 and rows[0]["status"] == "info"

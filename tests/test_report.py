@@ -375,6 +375,23 @@ def test_markdown_is_a_zip_with_its_figures(built):
     assert linked and set(linked) <= set(names)
     assert archive.read(linked[0]).startswith(b"\x89PNG")
     assert "## 6\\. Case studies" in text
+    # A backslash before a digit is no escape in CommonMark: it would show.
+    assert not re.search(r"\\\d", text)
+    assert re.search(r"\| 0\\?\.\d+ \|", text)  # numbers in table cells
+
+
+def test_markdown_escapes_marks_at_a_line_start_and_tildes():
+    from tb_explain.report.render_markdown import escape
+
+    assert escape("1. list") == "1\\. list"
+    assert escape("- item") == "\\- item"
+    assert escape("x~~struck~~") == "x\\~\\~struck\\~\\~"
+    assert escape("0.75") == "0\\.75"
+
+
+def test_a_sigmoid_run_names_the_class_its_output_explains(built):
+    page = " ".join(_Parsed(built[("sigmoid", "html", "zh")]).text)
+    assert "唯一的 sigmoid 输出" in page
 
 
 # --------------------------------------------------------------------------

@@ -303,7 +303,8 @@ def summarise(
                 "threshold": rule.pass_at,
                 "fail_threshold": rule.fail_beyond,
                 "direction": rule.direction,
-                "status": _rules.status(metric, mean),
+                # No sample to judge (all left out): no verdict, not a warning.
+                "status": _rules.status(metric, mean) if finite.size else "info",
             }
         )
     return rows

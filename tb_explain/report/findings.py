@@ -50,7 +50,9 @@ def _quality(facts: dict) -> list[dict]:
         result.append(
             {
                 "key": "check_outside" if outside else "check_status",
-                "severity": 3 if row["status"] == "fail" else 2,
+                # A failed check first, then a warned one, then a passed
+                # check with samples outside its rule.
+                "severity": {"fail": 3, "warn": 2}.get(row["status"], 1),
                 "metric": row["metric"],
                 "method": row["method"],
                 "status": row["status"],

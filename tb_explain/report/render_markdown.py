@@ -24,8 +24,11 @@ from tb_explain.report.document import (
 from tb_explain.report.render_html import BIDI_CONTROLS
 
 ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|])")
-LINE_START = re.compile(r"^(\s*)([-+=]|\d+\.)")
+PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|~])")
+# A line that starts like a list item or a setext underline: "- ", "+ ", "= "
+# take a backslash before the mark, "1." one before its dot (a backslash
+# before a digit is no escape in CommonMark and would show).
+LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)\.)")
 
 
 def escape(value) -> str:
@@ -35,7 +38,12 @@ def escape(value) -> str:
     text = "".join(ENTITIES.get(char, char) for char in text)
     for char in BIDI_CONTROLS:
         text = text.replace(char, f"[U+{ord(char):04X}]")
-    return LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(match: re.Match) -> str:
+    indent, mark, digits = match.groups()
+    return indent + ("\\" + mark if mark else digits + "\\.")
 
 
 def render(document: Document) -> bytes:

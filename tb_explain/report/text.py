@@ -60,10 +60,15 @@ class Text:
     def __call__(self, key: str, **params) -> str:
         """The catalogue entry ``key`` with ``params`` filled in.
 
+        When ``count`` is 1 and the catalogue holds ``key + "_one"``, that
+        singular form is used ("1 mistake", not "1 mistakes").
+
         Raises:
             KeyError: When the catalogue lacks ``key`` (a programming error:
                 every language holds every key, which a test checks).
         """
+        if params.get("count") == 1 and f"{key}_one" in self._words:
+            key = f"{key}_one"
         template = self._words[key]
         if isinstance(template, list):
             template = "".join(template)

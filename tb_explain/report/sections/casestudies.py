@@ -34,7 +34,7 @@ def _intro(data: dict, text: Text) -> str:
     return text(
         "cases.intro_regression" if regression else "cases.intro",
         typical=kinds.count("typical"),
-        mistakes=kinds.count("mistake"),
+        mistakes=text("cases.mistakes", count=kinds.count("mistake")),
         borderline=kinds.count("borderline"),
         n=data["probe"]["count"],
     )

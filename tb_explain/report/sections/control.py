@@ -71,6 +71,9 @@ def configuration_rows(data: dict, text: Text) -> list[list[str]]:
 def target_phrase(data: dict, text: Text) -> str:
     """The callback's target policy in words."""
     target = data["config"].get("target")
+    if data["task"]["task"] == "binary" and data["task"]["n_outputs"] == 1:
+        # One sigmoid output is P(class 1), whatever the policy.
+        return text("target.sigmoid", name=common.class_name(data, 1))
     if target in ("predicted", "true"):
         return text(f"target.{target}")
     return text("target.fixed", name=common.class_name(data, target))

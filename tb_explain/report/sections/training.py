@@ -106,11 +106,30 @@ def _training(data: dict, text: Text) -> list:
     return blocks
 
 
+def _log_name(name: str, text: Text) -> str:
+    """A Keras log name in words: the catalogue's, else the metric's, with
+    "validation" for a ``val_`` prefix; the raw name when neither knows it."""
+    known = text.get(f"log.{name}", "")
+    if known:
+        return known
+    validation = name.startswith("val_")
+    base = name[4:] if validation else name
+    words = text.get(f"metric.{base}", base)
+    return text("log.validation_of", name=words) if validation else words
+
+
 def _change(name: str, points: list, text: Text) -> str:
     (first_step, first), (last_step, last) = points[0], points[-1]
+    if len(points) == 1:
+        return text(
+            "model.one_point",
+            name=_log_name(name, text),
+            value=text.num(first),
+            step=first_step,
+        )
     return text(
         "model.change",
-        name=text.get(f"log.{name}", name),
+        name=_log_name(name, text),
         first=text.num(first),
         first_step=first_step,
         last=text.num(last),

@@ -61,6 +61,10 @@ def _table(data: dict, checks: list, text: Text) -> Table:
 
 def _outside(data: dict, row: dict, text: Text) -> str:
     check = common.check_label(data, text, row)
+    if row.get("n") == 0:
+        # Every sample was left out (stability and randomisation compare only
+        # maps of the same explained class).
+        return text("trust.none_compared", check=check)
     if row.get("n_warn") is None or not row.get("n"):
         return text("trust.no_counts", check=check)
     outside = (row.get("n_warn") or 0) + (row.get("n_fail") or 0)
