@@ -46,9 +46,14 @@ def ranked_units(magnitude: np.ndarray, names: list[str] | None) -> list[dict]:
 
 
 def _ranking(data: RunData, row: np.ndarray) -> list[dict]:
-    if unit_kind(data) == "regions":
+    kind = unit_kind(data)
+    if kind == "regions":
         return regions.ranked_regions(row)
-    return ranked_units(row, data.unit_names())[:TOP_UNITS]
+    ranked = ranked_units(row, data.unit_names())[:TOP_UNITS]
+    if kind == "positions":
+        # Time steps and tokens: "position 3", as in the case reasons.
+        ranked = [{**unit, "kind": "position"} for unit in ranked]
+    return ranked
 
 
 def global_importance(data: RunData) -> dict | None:
