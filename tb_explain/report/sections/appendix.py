@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from tb_explain.report import figures
 from tb_explain.report.document import Bullets, Heading, Paragraph, Table
 from tb_explain.report.sections import common, control
@@ -108,7 +110,16 @@ def _flatten(value, prefix: str, text: Text):
         for index, item in enumerate(value):
             yield from _flatten(item, f"{prefix}{index}.", text)
         return
-    yield prefix.rstrip("."), _value(value, text)
+    key = prefix.rstrip(".")
+    if key.endswith(("created", "wall_time")) and isinstance(value, (int, float)):
+        yield key, _utc(value)  # a POSIX time: as a date, not 1.79635e+09
+        return
+    yield key, _value(value, text)
+
+
+def _utc(seconds: float) -> str:
+    moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.timezone.utc)
+    return moment.isoformat(timespec="seconds")
 
 
 def _value(value, text: Text) -> str:

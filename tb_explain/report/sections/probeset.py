@@ -49,8 +49,11 @@ def _balance(data: dict, probe: dict, text: Text) -> list:
     largest = max(range(len(counts)), key=counts.__getitem__)
     smallest = min(range(len(counts)), key=counts.__getitem__)
     absent = [common.class_name(data, c) for c, n in enumerate(counts) if n == 0]
+    balanced = counts[largest] == counts[smallest]
     sentences = [
-        text(
+        text("probe.balanced", count=counts[largest], classes=len(counts))
+        if balanced
+        else text(
             "probe.balance",
             large=common.class_name(data, largest),
             large_count=text.count(counts[largest], total),
