@@ -232,8 +232,11 @@ class GradientProbe:
 class ActivationProbe:
     """Measures the share of dead ReLU units per layer on the probe.
 
-    Works on models with a symbolic graph (Sequential and functional); on a
-    subclassed model :meth:`dead_fractions` returns {}.
+    A ReLU given as a layer's ``activation`` counts for that layer; a ReLU
+    layer of its own (``keras.layers.ReLU``, ``Activation("relu")``) counts
+    for the weighted layer before it. Leaky and other activations have no
+    dead units. Works on models with a symbolic graph (Sequential and
+    functional); on a subclassed model :meth:`dead_fractions` returns {}.
     """
 
     def __init__(self, model):
@@ -242,17 +245,13 @@ class ActivationProbe:
         self._extractor = None
         self._names = []
         try:
-            layers = [
-                layer
-                for layer in model.layers
-                if "relu" in str(_describe(getattr(layer, "activation", None)))
-            ]
-            if layers:
+            found = _relu_outputs(model)
+            if found:
                 inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
                 self._extractor = keras.Model(
-                    inputs, [layer.output for layer in layers]
+                    inputs, [layer.output for layer, _ in found]
                 )
-                self._names = [layer.name for layer in layers]
+                self._names = [name for _, name in found]
                 self._call = _compiled_call(self._extractor)
         except (AttributeError, ValueError):
             logger.info(
@@ -277,6 +276,26 @@ class ActivationProbe:
             active = (values.reshape(-1, values.shape[-1]) > 0).any(axis=0)
             result[name] = float(1.0 - active.mean())
         return result
+
+
+def _relu_outputs(model) -> list:
+    """``[(layer, weighted layer name)]`` of the ReLU outputs to measure."""
+    import keras
+
+    found, weighted = [], None
+    for layer in model.layers:
+        if layer.weights:
+            weighted = layer.name
+        if isinstance(layer, keras.layers.ReLU):
+            plain = not getattr(layer, "negative_slope", 0) and not getattr(
+                layer, "threshold", 0
+            )
+        else:
+            plain = _describe(getattr(layer, "activation", None)) == "relu"
+        owner = layer.name if layer.weights else weighted
+        if plain and owner is not None:
+            found.append((layer, owner))
+    return found
 
 
 def _compiled_call(model):

@@ -640,3 +640,23 @@ def test_every_n_batches_counts_over_the_whole_training(tmp_path):
     steps = _reader(str(tmp_path)).steps(summary.PREDICTIONS)
     expected = {0, batches, 2 * batches} | set(range(4, 2 * batches + 1, 4))
     assert set(steps) == expected
+
+
+def test_dead_units_behind_separate_relu_layers():
+    """A ReLU layer of its own counts for the weighted layer before it."""
+    from tb_explain import model_facts
+
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(6),
+            keras.layers.ReLU(),
+            keras.layers.Dense(2, activation="leaky_relu"),
+        ]
+    )
+    kernel = np.ones((4, 6), np.float32)
+    kernel[:, :3] = -1.0  # units 0-2 never fire on positive inputs
+    model.layers[0].set_weights([kernel, np.zeros(6, np.float32)])
+    x = np.random.default_rng(0).uniform(0.1, 1.0, size=(16, 4)).astype(np.float32)
+    dead = model_facts.ActivationProbe(model).dead_fractions(x)
+    assert dead == {model.layers[0].name: 0.5}
