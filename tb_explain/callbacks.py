@@ -245,7 +245,7 @@ class ExplainCallback(keras.callbacks.Callback):
         self._n_outputs = _validate_model_inputs(model, self._inputs, self.output)
         self._input_modalities = self._detect_modalities()
         self._task = self.task or probe_lib.detect_task(
-            model, self._n_outputs, self.probe.labels
+            model, self._n_outputs, self.probe.labels, self.output
         )
         self._labels = probe_lib.class_indices(self.probe.labels, self._task)
         self._n_classes = _n_classes(self._task, self._n_outputs)

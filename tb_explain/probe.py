@@ -274,7 +274,9 @@ def predicted_classes(predictions: np.ndarray, task: str) -> np.ndarray | None:
     return predictions.argmax(axis=1).astype(np.int32)
 
 
-def detect_task(model, n_outputs: int, labels: np.ndarray | None) -> str:
+def detect_task(
+    model, n_outputs: int, labels: np.ndarray | None, output: int | str | None = None
+) -> str:
     """``"multiclass"``, ``"binary"`` or ``"regression"`` from the head.
 
     Several outputs are multi-class; a single output whose last layer has a
@@ -284,8 +286,25 @@ def detect_task(model, n_outputs: int, labels: np.ndarray | None) -> str:
     """
     if n_outputs > 1:
         return "multiclass"
-    activation = getattr(model.layers[-1], "activation", None) if model.layers else None
+    layer = _output_layer(model, output)
+    activation = getattr(layer, "activation", None)
     name = getattr(activation, "__name__", str(activation or ""))
     if "sigmoid" in name:
         return "binary"
     return "regression"
+
+
+def _output_layer(model, output: int | str | None):
+    """The layer that gives the explained output (the last layer when the
+    model has no symbolic outputs, as a subclassed model)."""
+    outputs = getattr(model, "outputs", None) or []
+    names = list(getattr(model, "output_names", None) or [])
+    index = 0
+    if isinstance(output, str) and output in names:
+        index = names.index(output)
+    elif isinstance(output, int) and 0 <= output < len(outputs):
+        index = output
+    history = getattr(outputs[index], "_keras_history", None) if outputs else None
+    if history is not None:
+        return history[0]
+    return model.layers[-1] if model.layers else None

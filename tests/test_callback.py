@@ -660,3 +660,21 @@ def test_dead_units_behind_separate_relu_layers():
     x = np.random.default_rng(0).uniform(0.1, 1.0, size=(16, 4)).astype(np.float32)
     dead = model_facts.ActivationProbe(model).dead_fractions(x)
     assert dead == {model.layers[0].name: 0.5}
+
+
+def test_the_task_comes_from_the_explained_output(tmp_path):
+    """A sigmoid head picked by output= is binary, whatever the last layer."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    inputs = keras.Input((4,))
+    big = keras.layers.Dense(1, activation="sigmoid", name="is_big")(inputs)
+    kind = keras.layers.Dense(3, activation="softmax", name="kind")(inputs)
+    model = keras.Model(inputs, [big, kind])  # the softmax is the last layer
+    assert model.layers[-1].name == "kind"
+    model.compile("adam", ["binary_crossentropy", "sparse_categorical_crossentropy"])
+    y = [(x[:, 0] > 0).astype(np.float32), rng.integers(0, 3, 64)]
+    callback = tbe.ExplainCallback(
+        str(tmp_path), probe=x[:8], methods=("gradients",), output="is_big"
+    )
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
+    assert _reader(str(tmp_path)).config()["task"] == "binary"
