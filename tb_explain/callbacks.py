@@ -304,8 +304,8 @@ class ExplainCallback(keras.callbacks.Callback):
         if self.class_names is not None and self._task == "regression":
             raise ValueError(
                 "`class_names` applies to classification, but the head is a "
-                "regression (one output without a sigmoid). Pass task='binary' "
-                "for a logit head, or leave class_names out."
+                "regression (one output without a sigmoid). A classifier's head "
+                "must end in a sigmoid or softmax; else leave class_names out."
             )
 
     def _validate_labels(self) -> None:

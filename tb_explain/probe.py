@@ -279,10 +279,11 @@ def detect_task(
 ) -> str:
     """``"multiclass"``, ``"binary"`` or ``"regression"`` from the head.
 
-    Several outputs are multi-class; a single output whose last layer has a
-    sigmoid activation is binary; any other single output is a regression
-    (pass ``task="binary"`` for a logit head trained with
-    ``from_logits=True``, whose output is not a probability).
+    Several outputs are multi-class; a single output whose layer has a
+    sigmoid activation is binary; any other single output is a regression.
+    A binary head must give a probability: a logit head (trained with
+    ``from_logits=True``) is read as a regression; add a sigmoid to it (or
+    explain a copy that ends in one) to get classes.
     """
     if n_outputs > 1:
         return "multiclass"
