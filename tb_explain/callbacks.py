@@ -121,7 +121,7 @@ class ExplainCallback(keras.callbacks.Callback):
             )
         self.log_dir = str(log_dir)
         self.explain_dir = os.path.join(self.log_dir, "explain")
-        self.probe = probe_lib.make_probe(probe, max_probe, probe_ids)
+        self.probe = probe_lib.make_probe(probe, max_probe, probe_ids, output)
         self.methods = _normalise_methods(methods)
         self._default_methods = methods is None
         self.every_n_epochs = every_n_epochs

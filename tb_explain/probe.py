@@ -105,7 +105,12 @@ def _concat(parts: list[Any]) -> Any:
     return np.concatenate([np.asarray(p) for p in parts])
 
 
-def make_probe(probe: Any, max_probe: int = 256, ids: Sequence | None = None) -> Probe:
+def make_probe(
+    probe: Any,
+    max_probe: int = 256,
+    ids: Sequence | None = None,
+    output: int | str | None = None,
+) -> Probe:
     """Normalises a user's ``probe`` argument.
 
     Args:
@@ -116,6 +121,8 @@ def make_probe(probe: Any, max_probe: int = 256, ids: Sequence | None = None) ->
         max_probe: Most samples kept; extra samples are dropped with a
             warning.
         ids: Optional sample ids (default ``"0"``, ``"1"``, ...).
+        output: The explained output of a multi-output model: labels given
+            per output (a list, or a dict by output name) keep its entry.
 
     Returns:
         A :class:`Probe`.
@@ -132,6 +139,7 @@ def make_probe(probe: Any, max_probe: int = 256, ids: Sequence | None = None) ->
         )
     x, y = _unpack(probe, max_probe)
     inputs, names, structure = _split_inputs(x)
+    y = _labels_of_output(y, output, len(inputs[0]))
     _check_batch(inputs, names)
     labels = None if y is None else _as_array(y, "labels")
     inputs, labels = _truncate(inputs, labels, max_probe)
@@ -146,6 +154,37 @@ def make_probe(probe: Any, max_probe: int = 256, ids: Sequence | None = None) ->
             f"`probe_ids` has {len(ids)} ids for {len(inputs[0])} samples."
         )
     return Probe(inputs, names, structure, labels, ids[: len(inputs[0])])
+
+
+def _labels_of_output(labels: Any, output: int | str | None, count: int) -> Any:
+    """The labels of the explained output when they are given per output
+    (a dict by output name, or a list of arrays of ``count`` samples each)."""
+    if isinstance(labels, Mapping):
+        keys = list(labels)
+        key = keys[0] if output is None else output
+        if key not in labels:
+            raise ValueError(
+                f"The probe's labels are given per output {keys}, but "
+                f"`output={output!r}` names none of them. Pass output= one of "
+                f"{keys}."
+            )
+        return labels[key]
+    per_output = (
+        isinstance(labels, (list, tuple))
+        and len(labels) != count
+        and all(np.ndim(item) >= 1 and len(item) == count for item in labels)
+    )
+    if not per_output or len(labels) < 2:
+        return labels
+    if output is None or isinstance(output, (int, np.integer)):
+        index = 0 if output is None else int(output)
+        if 0 <= index < len(labels):
+            return labels[index]
+    raise ValueError(
+        f"The probe's labels are a list of {len(labels)} arrays, one per output; "
+        f"`output={output!r}` must be an index into it (a name needs the labels "
+        "as a dict by output name)."
+    )
 
 
 def _unpack(probe: Any, max_probe: int) -> tuple[Any, Any]:

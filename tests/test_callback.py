@@ -678,3 +678,34 @@ def test_the_task_comes_from_the_explained_output(tmp_path):
     )
     model.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
     assert _reader(str(tmp_path)).config()["task"] == "binary"
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_labels_given_per_output_keep_the_explained_one(tmp_path, as_dict):
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    inputs = keras.Input((4,))
+    big = keras.layers.Dense(1, activation="sigmoid", name="is_big")(inputs)
+    kind = keras.layers.Dense(3, activation="softmax", name="kind")(inputs)
+    model = keras.Model(inputs, [big, kind])
+    model.compile("adam", ["binary_crossentropy", "sparse_categorical_crossentropy"])
+    y_big, y_kind = (x[:, 0] > 0).astype(np.float32), rng.integers(0, 3, 64)
+    labels = (
+        {"is_big": y_big[:8], "kind": y_kind[:8]}
+        if as_dict
+        else [
+            y_big[:8],
+            y_kind[:8],
+        ]
+    )
+    callback = tbe.ExplainCallback(
+        str(tmp_path),
+        probe=(x[:8], labels),
+        methods=("gradients",),
+        output="kind" if as_dict else 1,
+        target="true",
+    )
+    model.fit(x, [y_big, y_kind], epochs=1, verbose=0, callbacks=[callback])
+    reader = _reader(str(tmp_path))
+    np.testing.assert_array_equal(reader.at(summary.PROBE_LABELS).value, y_kind[:8])
+    np.testing.assert_array_equal(reader.at(summary.TARGETS).value, y_kind[:8])
