@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 
+from tb_explain import summary
+
 Status = Literal["pass", "warn", "fail", "info"]
 Direction = Literal["lower_is_better", "higher_is_better", "informative"]
 
@@ -207,17 +209,17 @@ def status(metric: str, value: float) -> Status:
 
 
 def status_array(metric: str, values: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`status`: ``(n,)`` values to ``(n,)`` status strings."""
+    """Vectorised :func:`status`: ``(n,)`` values to ``(n,)`` status strings.
+
+    The rule is applied by :func:`tb_explain.summary.judge`, the same code
+    that judges written figures in the plugin and the report.
+    """
     rule = _lookup(metric)
     values = np.asarray(values, dtype=np.float64)
-    if rule.direction == "informative":
-        return np.full(values.shape, "info", dtype=object)
-    sign = 1.0 if rule.direction == "lower_is_better" else -1.0
-    # Lower-is-better after the sign flip: pass at or below, fail strictly above.
-    scaled = sign * values
-    result = np.full(values.shape, "warn", dtype=object)
-    result[scaled <= sign * rule.pass_at] = "pass"
-    if rule.fail_beyond is not None:
-        result[scaled > sign * rule.fail_beyond] = "fail"
-    result[np.isnan(values)] = "warn"
-    return result
+    entry = {
+        "metric": rule.metric,
+        "threshold": rule.pass_at,
+        "fail_threshold": rule.fail_beyond,
+        "direction": rule.direction,
+    }
+    return summary.judge(entry, values).reshape(values.shape)
